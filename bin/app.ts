@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { CatalogStack } from '../lib/catalog-stack';
+
+const app = new App();
+new CatalogStack(app, 'CatalogStack', {
+  description: 'cdk-cacheable-api sample: a product catalog API with edge, gateway and data caches',
+  gatewayCache: app.node.tryGetContext('gatewayCache') === 'true' || app.node.tryGetContext('gatewayCache') === true,
+});
+// Every synth is also a best-practice review: unacknowledged findings fail it.
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));

@@ -1,0 +1,17 @@
+import { apiHandler, ApiHandler } from '../runtime/http/handler';
+import { notFound } from '../runtime/http/errors';
+import { pathParameter } from '../runtime/http/request';
+import { json } from '../runtime/http/response';
+import { CatalogDeps, catalogDeps } from './deps';
+import { parseItemId } from './item';
+
+/** DELETE /items/{id}: 204, or 404 when there was no such item. */
+export function createDeleteItemHandler(deps: () => CatalogDeps): ApiHandler {
+  return apiHandler(async (event) => {
+    const id = parseItemId(pathParameter(event, 'id'));
+    if (!(await deps().items.delete(id))) throw notFound(`Item ${id} not found`);
+    return json(204, undefined);
+  });
+}
+
+export const handler = createDeleteItemHandler(catalogDeps);

@@ -1,0 +1,7 @@
+import { apiHandler } from '../runtime/http/handler';
+import { json } from '../runtime/http/response';
+
+/** GET /health: the function runs and answers; touches no dependency, so it is cheap to poll. */
+export const handler = apiHandler(async (event) =>
+  json(200, { status: 'ok', route: process.env.ROUTE_KEY, requestId: event.requestContext?.requestId }),
+);

@@ -1,0 +1,423 @@
+import { CircuitBreaker } from './circuit-breaker';
+import { decodeEntry, encodeEntry, Entry } from './entry';
+import { DEFAULT_JITTER, DEFAULT_KEY_PREFIX, DEFAULT_MAX_VALUE_BYTES, DEFAULT_NEGATIVE_TTL_SECONDS } from './env';
+import { assertKeyPrefix, entryKeys, EntryKeys, groupGenerationKey } from './keys';
+import { emptyStats } from './stats';
+import { CacheTimeoutError } from './store';
+import {
+  CacheGetOptions,
+  CachePolicy,
+  CacheStore,
+  DataCacheOptions,
+  DataCacheStats,
+  FillLease,
+  Loader,
+  RefreshMode,
+  StoredItem,
+  StoreRead,
+} from './types';
+
+/** A policy in milliseconds, resolved once per call. */
+interface Lifetimes {
+  readonly freshMs: number;
+  readonly negativeMs: number;
+  readonly staleWhileRevalidateMs: number;
+  readonly staleIfErrorMs: number;
+  readonly jitter: number;
+}
+
+/** An entry that may be served: right format, right group generation, value parsed. */
+interface Usable {
+  readonly entry: Entry;
+  readonly value: unknown;
+}
+
+const DEFAULT_LEASE_TTL_MS = 3000;
+const DEFAULT_LEASE_WAIT_MS = 500;
+const FIRST_POLL_MS = 5;
+const MAX_POLL_MS = 50;
+
+/**
+ * Cache-aside over a CacheStore: read the cache, on a miss load from the origin and fill.
+ *
+ * - One load per key at a time in a process (concurrent callers share it), and across
+ *   processes a fill lease: one caller loads, the others poll briefly for its value, then load
+ *   themselves rather than fail.
+ * - Fills are conditional on the lease, and `invalidate` revokes it, so a reader that loaded
+ *   before a write can never put its old value back after the writer's invalidation.
+ * - Fail-open: a cache error or timeout is counted and the call falls back to the load; after
+ *   repeated failures a circuit breaker skips the cache for a cool-down. Cache trouble never
+ *   reaches the caller; only the load's own error can (and not while a stale value may be
+ *   served instead).
+ */
+export class DataCache {
+  readonly store: CacheStore;
+  private readonly prefix: string;
+  private readonly defaults: Lifetimes;
+  private readonly maxValueBytes: number;
+  private readonly leaseTtlMs: number;
+  private readonly leaseWaitMs: number;
+  private readonly refreshMode: RefreshMode;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly breaker: CircuitBreaker;
+  private readonly inFlight = new Map<string, Promise<unknown>>();
+  private readonly refreshes = new Set<Promise<void>>();
+  private counters: DataCacheStats = emptyStats();
+
+  constructor(options: DataCacheOptions) {
+    this.store = options.store;
+    this.prefix = assertKeyPrefix(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
+    this.defaults = lifetimes(options);
+    this.maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
+    this.leaseTtlMs = options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
+    this.leaseWaitMs = options.leaseWaitMs ?? DEFAULT_LEASE_WAIT_MS;
+    this.refreshMode = options.refresh ?? 'inline';
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+    this.breaker = new CircuitBreaker(options.breaker?.failureThreshold ?? 3, options.breaker?.cooldownMs ?? 5000, this.now);
+  }
+
+  /**
+   * The value of `key`: from the cache when fresh, else from `load` (then cached). A load that
+   * returns undefined or null is cached as "not found" and returned as undefined.
+   */
+  get<T>(key: string, load: Loader<T>, options?: CacheGetOptions): Promise<T | undefined> {
+    const keys = entryKeys(this.prefix, key, options?.group);
+    const running = this.inFlight.get(keys.key);
+    if (running !== undefined) {
+      this.counters.coalesced++;
+      return running as Promise<T | undefined>;
+    }
+    const policy = options === undefined ? this.defaults : lifetimes({ ...this.policyDefaults(), ...definedOnly(options) });
+    const lookup = this.lookup(keys, load, policy).finally(() => this.inFlight.delete(keys.key));
+    this.inFlight.set(keys.key, lookup);
+    return lookup;
+  }
+
+  /**
+   * Deletes `key` (of `group`, if it was read with one) and revokes any fill in progress.
+   * Resolves to false when the cache could not be reached (never rejects).
+   */
+  async invalidate(key: string, options?: { readonly group?: string }): Promise<boolean> {
+    return this.invalidation(() => this.store.invalidate(entryKeys(this.prefix, key, options?.group).key));
+  }
+
+  /** Makes every key of `group` a miss at once (their entries carry the old generation). */
+  async invalidateGroup(group: string): Promise<boolean> {
+    return this.invalidation(() => this.store.bumpGeneration(groupGenerationKey(this.prefix, group)));
+  }
+
+  /** A copy of the counters. */
+  stats(): DataCacheStats {
+    return { ...this.counters };
+  }
+
+  resetStats(): void {
+    this.counters = emptyStats();
+  }
+
+  /** Waits for background refreshes (refresh mode `background`) - call before a Lambda handler returns. */
+  async drain(): Promise<void> {
+    while (this.refreshes.size > 0) await Promise.all([...this.refreshes]);
+  }
+
+  async close(): Promise<void> {
+    await this.drain();
+    await this.store.close();
+  }
+
+  private async lookup<T>(keys: EntryKeys, load: Loader<T>, policy: Lifetimes): Promise<T | undefined> {
+    if (!this.breaker.allow()) {
+      this.counters.bypass++;
+      return this.loadOnly(load, undefined);
+    }
+    let read: StoreRead;
+    let generation = '';
+    try {
+      read = await this.store.read(keys.key, keys.generationKey);
+      if (keys.generationKey !== undefined) {
+        // A missing counter (new group, or evicted) is created first so fills carry a real generation.
+        generation = read.generation ?? (await this.store.ensureGeneration(keys.generationKey));
+      }
+      this.succeeded();
+    } catch (err) {
+      this.failed(err);
+      return this.loadOnly(load, undefined);
+    }
+
+    const usable = read.item && this.usable(read.item.text, generation);
+    const now = this.now();
+    if (usable !== undefined) {
+      if (now < usable.entry.freshUntil) {
+        this.counters.hits++;
+        if (usable.entry.json === undefined) this.counters.negativeHits++;
+        return usable.value as T | undefined;
+      }
+      if (now < usable.entry.freshUntil + policy.staleWhileRevalidateMs) {
+        return this.serveStale(keys, read.item as StoredItem, usable, load, policy, generation);
+      }
+    }
+    this.counters.misses++;
+    const fallback = usable !== undefined && now < usable.entry.freshUntil + policy.staleIfErrorMs ? usable : undefined;
+    let lease: FillLease | undefined;
+    if (read.filling !== true) {
+      try {
+        lease = await this.store.acquireLease(keys.key, this.leaseTtlMs, read.item);
+        this.succeeded();
+      } catch (err) {
+        this.failed(err);
+        return this.loadOnly(load, fallback);
+      }
+    }
+    if (lease !== undefined) return this.loadAndFill(keys, lease, load, policy, generation, fallback);
+    return this.waitForFill(keys, read.item, load, policy, generation, fallback);
+  }
+
+  /** Another caller holds the lease: poll for its value, then load (and fill only if the lease is free by then). */
+  private async waitForFill<T>(
+    keys: EntryKeys,
+    seen: StoredItem | undefined,
+    load: Loader<T>,
+    policy: Lifetimes,
+    generation: string,
+    fallback: Usable | undefined,
+  ): Promise<T | undefined> {
+    const deadline = Date.now() + this.leaseWaitMs;
+    let pause = FIRST_POLL_MS;
+    for (let remaining = this.leaseWaitMs; remaining > 0; remaining = deadline - Date.now()) {
+      await sleep(Math.min(pause, remaining));
+      pause = Math.min(pause * 2, MAX_POLL_MS);
+      let read: StoreRead;
+      try {
+        read = await this.store.read(keys.key, keys.generationKey);
+        this.succeeded();
+      } catch (err) {
+        this.failed(err);
+        return this.loadOnly(load, fallback);
+      }
+      const usable = read.item && this.usable(read.item.text, keys.generationKey === undefined ? '' : read.generation);
+      if (usable !== undefined && this.now() < usable.entry.freshUntil) {
+        this.counters.leaseWaits++;
+        return usable.value as T | undefined;
+      }
+      seen = read.item;
+    }
+    let lease: FillLease | undefined;
+    try {
+      lease = await this.store.acquireLease(keys.key, this.leaseTtlMs, seen);
+      this.succeeded();
+    } catch (err) {
+      this.failed(err);
+    }
+    if (lease !== undefined) return this.loadAndFill(keys, lease, load, policy, generation, fallback);
+    return this.loadOnly(load, fallback);
+  }
+
+  private async serveStale<T>(
+    keys: EntryKeys,
+    seen: StoredItem,
+    stale: Usable,
+    load: Loader<T>,
+    policy: Lifetimes,
+    generation: string,
+  ): Promise<T | undefined> {
+    this.counters.stale++;
+    if (this.refreshMode === 'background') {
+      const refresh = this.refresh(keys, seen, load, policy, generation).then(
+        () => undefined,
+        () => undefined,
+      );
+      this.refreshes.add(refresh);
+      void refresh.finally(() => this.refreshes.delete(refresh));
+      return stale.value as T | undefined;
+    }
+    const refreshed = await this.refresh(keys, seen, load, policy, generation);
+    return refreshed === undefined ? (stale.value as T | undefined) : refreshed.value;
+  }
+
+  /** Refreshes a stale entry if this caller wins its lease; undefined if it did not or the load failed. */
+  private async refresh<T>(
+    keys: EntryKeys,
+    seen: StoredItem,
+    load: Loader<T>,
+    policy: Lifetimes,
+    generation: string,
+  ): Promise<{ value: T | undefined } | undefined> {
+    let lease: FillLease | undefined;
+    try {
+      lease = await this.store.acquireLease(keys.key, this.leaseTtlMs, seen);
+      this.succeeded();
+    } catch (err) {
+      this.failed(err);
+      return undefined;
+    }
+    if (lease === undefined) return undefined;
+    try {
+      return { value: await this.loadAndFill(keys, lease, load, policy, generation, undefined) };
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async loadAndFill<T>(
+    keys: EntryKeys,
+    lease: FillLease,
+    load: Loader<T>,
+    policy: Lifetimes,
+    generation: string,
+    fallback: Usable | undefined,
+  ): Promise<T | undefined> {
+    let value: T | undefined;
+    try {
+      value = (await this.runLoad(load)) ?? undefined;
+    } catch (err) {
+      await this.release(keys.key, lease);
+      if (fallback === undefined) throw err;
+      this.counters.staleIfError++;
+      return fallback.value as T | undefined;
+    }
+    const now = this.now();
+    const lifetime = value === undefined ? policy.negativeMs : policy.freshMs;
+    const freshMs = Math.max(1, Math.round(lifetime * (1 - policy.jitter * this.random())));
+    const text = this.encode(now, now + freshMs, generation, value);
+    if (text === undefined) {
+      await this.release(keys.key, lease);
+      return value;
+    }
+    const storeTtlMs = freshMs + Math.max(policy.staleWhileRevalidateMs, policy.staleIfErrorMs);
+    try {
+      const written = await this.store.fill(keys.key, text, storeTtlMs, lease);
+      this.succeeded();
+      if (written) this.counters.fills++;
+      else this.counters.fillsRejected++;
+    } catch (err) {
+      this.failed(err);
+    }
+    return value;
+  }
+
+  /** The load alone, without writing (cache skipped, failing, or the lease held elsewhere). */
+  private async loadOnly<T>(load: Loader<T>, fallback: Usable | undefined): Promise<T | undefined> {
+    try {
+      return (await this.runLoad(load)) ?? undefined;
+    } catch (err) {
+      if (fallback === undefined) throw err;
+      this.counters.staleIfError++;
+      return fallback.value as T | undefined;
+    }
+  }
+
+  private async runLoad<T>(load: Loader<T>): Promise<T | undefined | null> {
+    this.counters.loads++;
+    try {
+      return await load();
+    } catch (err) {
+      this.counters.loadErrors++;
+      throw err;
+    }
+  }
+
+  /** The entry text, or undefined when the value must not be cached (too large, not JSON). */
+  private encode(now: number, freshUntil: number, generation: string, value: unknown): string | undefined {
+    let json: string | undefined;
+    try {
+      json = value === undefined ? undefined : JSON.stringify(value);
+    } catch {
+      return undefined;
+    }
+    const text = encodeEntry(now, freshUntil, generation, json);
+    // Cheap bounds first: a UTF-16 unit is 1 to 3 UTF-8 bytes.
+    const tooLarge =
+      text.length > this.maxValueBytes || (text.length * 3 > this.maxValueBytes && Buffer.byteLength(text) > this.maxValueBytes);
+    if (tooLarge) {
+      this.counters.oversize++;
+      return undefined;
+    }
+    return text;
+  }
+
+  private usable(text: string, generation: string | undefined): Usable | undefined {
+    const entry = decodeEntry(text);
+    if (entry === undefined || entry.generation !== generation) return undefined;
+    if (entry.json === undefined) return { entry, value: undefined };
+    try {
+      return { entry, value: JSON.parse(entry.json) };
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async release(key: string, lease: FillLease): Promise<void> {
+    try {
+      await this.store.releaseLease(key, lease);
+    } catch (err) {
+      this.failed(err);
+    }
+  }
+
+  private async invalidation(run: () => Promise<unknown>): Promise<boolean> {
+    if (!this.breaker.allow()) {
+      this.counters.bypass++;
+      return false;
+    }
+    try {
+      await run();
+      this.succeeded();
+      this.counters.invalidations++;
+      return true;
+    } catch (err) {
+      this.failed(err);
+      return false;
+    }
+  }
+
+  private succeeded(): void {
+    this.breaker.success();
+  }
+
+  private failed(err: unknown): void {
+    this.counters.errors++;
+    if (err instanceof CacheTimeoutError) this.counters.timeouts++;
+    if (this.breaker.failure()) this.counters.breakerOpened++;
+  }
+
+  private policyDefaults(): CachePolicy {
+    const d = this.defaults;
+    return {
+      ttlSeconds: d.freshMs / 1000,
+      negativeTtlSeconds: d.negativeMs / 1000,
+      staleWhileRevalidateSeconds: d.staleWhileRevalidateMs / 1000,
+      staleIfErrorSeconds: d.staleIfErrorMs / 1000,
+      jitter: d.jitter,
+    };
+  }
+}
+
+function lifetimes(policy: CachePolicy): Lifetimes {
+  const ttl = policy.ttlSeconds;
+  if (!(ttl > 0) || !Number.isFinite(ttl)) throw new Error(`Data cache ttlSeconds must be a positive number, got ${ttl}`);
+  const jitter = policy.jitter ?? DEFAULT_JITTER;
+  if (!(jitter >= 0 && jitter < 1)) throw new Error(`Data cache jitter must be in [0, 1), got ${jitter}`);
+  const seconds = (value: number | undefined, name: string): number => {
+    const v = value ?? 0;
+    if (!(v >= 0) || !Number.isFinite(v)) throw new Error(`Data cache ${name} must be a number >= 0, got ${value}`);
+    return v * 1000;
+  };
+  return {
+    freshMs: ttl * 1000,
+    negativeMs: Math.min(seconds(policy.negativeTtlSeconds ?? DEFAULT_NEGATIVE_TTL_SECONDS, 'negativeTtlSeconds'), ttl * 1000),
+    staleWhileRevalidateMs: seconds(policy.staleWhileRevalidateSeconds, 'staleWhileRevalidateSeconds'),
+    staleIfErrorMs: seconds(policy.staleIfErrorSeconds, 'staleIfErrorSeconds'),
+    jitter,
+  };
+}
+
+/** Drops keys whose value is undefined, so `{ ttlSeconds: undefined }` does not override a default. */
+function definedOnly<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

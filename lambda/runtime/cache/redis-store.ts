@@ -1,0 +1,159 @@
+import { createHash } from 'node:crypto';
+import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import Redis from 'iovalkey';
+import { leaseKey } from './keys';
+import { ConnectionSlot, leaseToken } from './store';
+import { CacheStore, ConnectionOptions, FillLease, StoreRead } from './types';
+
+export interface RedisStoreOptions extends ConnectionOptions {
+  readonly host: string;
+  /** @default 6379 */
+  readonly port?: number;
+  /** TLS (required by ElastiCache Serverless); `true` or Node TLS options. @default false */
+  readonly tls?: boolean | TlsConnectionOptions;
+  /** ACL user name (the ElastiCache user id with IAM auth). */
+  readonly username?: string;
+  /**
+   * Password, or a function asked at every (re)connection - how an IAM auth token, valid 15
+   * minutes, is kept fresh on a connection that is re-established later.
+   */
+  readonly password?: string | (() => string | Promise<string>);
+}
+
+/** Writes the value only while the caller's lease is still there; invalidate deletes the lease. */
+const FILL_SCRIPT = `if redis.call('GET', KEYS[2]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+  redis.call('DEL', KEYS[2])
+  return 1
+end
+return 0`;
+
+const RELEASE_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 0`;
+
+/** Never lets a counter go back to a value it had: an evicted counter restarts from the clock. */
+const BUMP_SCRIPT = `local next = redis.call('INCR', KEYS[1])
+local floor = tonumber(ARGV[1])
+if next < floor then
+  redis.call('SET', KEYS[1], ARGV[1])
+  next = floor
+end
+return tostring(next)`;
+
+interface Script {
+  readonly source: string;
+  readonly sha: string;
+}
+
+function script(source: string): Script {
+  return { source, sha: createHash('sha1').update(source).digest('hex') };
+}
+
+const FILL = script(FILL_SCRIPT);
+const RELEASE = script(RELEASE_SCRIPT);
+const BUMP = script(BUMP_SCRIPT);
+
+/**
+ * Redis-protocol backend over iovalkey: ElastiCache Valkey/Redis OSS replication groups and
+ * Valkey Serverless (TLS, IAM auth). The keys one operation touches share a hash tag, so the
+ * scripts are valid on cluster-mode and serverless caches.
+ *
+ * iovalkey is used without its own queueing and reconnection (no offline queue, no retries,
+ * lazy connect): ConnectionSlot decides when to (re)connect, which keeps a dead cache to one
+ * fast failure per call and lets each reconnection authenticate with a fresh token.
+ */
+export class RedisStore implements CacheStore {
+  readonly engine = 'redis' as const;
+  private readonly slot: ConnectionSlot<Redis>;
+
+  constructor(private readonly options: RedisStoreOptions) {
+    this.slot = new ConnectionSlot<Redis>(
+      {
+        open: () => this.open(),
+        close: (client) => client.disconnect(),
+        isOpen: (client) => client.status === 'ready',
+      },
+      options,
+    );
+  }
+
+  async read(key: string, generationKey?: string): Promise<StoreRead> {
+    if (generationKey === undefined) {
+      const text = await this.slot.run((c) => c.get(key));
+      return text === null ? {} : { item: { text } };
+    }
+    const [text, generation] = await this.slot.run((c) => c.mget(key, generationKey));
+    return { item: text === null ? undefined : { text }, generation: generation ?? undefined };
+  }
+
+  async acquireLease(key: string, ttlMs: number): Promise<FillLease | undefined> {
+    const token = leaseToken();
+    const reply = await this.slot.run((c) => c.set(leaseKey(key), token, 'PX', Math.ceil(ttlMs), 'NX'));
+    return reply === 'OK' ? { token } : undefined;
+  }
+
+  async fill(key: string, text: string, ttlMs: number, lease: FillLease): Promise<boolean> {
+    const written = await this.slot.run((c) => evalScript(c, FILL, [key, leaseKey(key)], [lease.token, text, String(Math.ceil(ttlMs))]));
+    return written === 1;
+  }
+
+  async releaseLease(key: string, lease: FillLease): Promise<void> {
+    await this.slot.run((c) => evalScript(c, RELEASE, [leaseKey(key)], [lease.token]));
+  }
+
+  async invalidate(key: string): Promise<void> {
+    await this.slot.run((c) => c.del(key, leaseKey(key)));
+  }
+
+  async ensureGeneration(generationKey: string): Promise<string> {
+    // Start from the clock, not 0, so a counter that was evicted never returns to an old value.
+    await this.slot.run((c) => c.set(generationKey, String(Date.now()), 'NX'));
+    const current = await this.slot.run((c) => c.get(generationKey));
+    if (current === null) throw new Error(`generation counter ${generationKey} vanished`);
+    return current;
+  }
+
+  async bumpGeneration(generationKey: string): Promise<string> {
+    return String(await this.slot.run((c) => evalScript(c, BUMP, [generationKey], [String(Date.now())])));
+  }
+
+  async close(): Promise<void> {
+    this.slot.close();
+  }
+
+  private async open(): Promise<Redis> {
+    const { host, port = 6379, tls, username, password, connectTimeoutMs } = this.options;
+    const client = new Redis({
+      host,
+      port,
+      tls: tls === true ? { servername: host } : tls || undefined,
+      username,
+      password: typeof password === 'function' ? await password() : password,
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      enableReadyCheck: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      autoResendUnfulfilledCommands: false,
+      connectTimeout: connectTimeoutMs,
+      keepAlive: 30_000,
+      noDelay: true,
+    });
+    // Failures reach callers through command promises; without a listener iovalkey logs each one.
+    client.on('error', () => undefined);
+    await client.connect();
+    // An idle connection must not keep a process (a test, a local run) alive.
+    (client as unknown as { stream?: { unref?: () => void } }).stream?.unref?.();
+    return client;
+  }
+}
+
+async function evalScript(client: Redis, code: Script, keys: string[], args: string[]): Promise<unknown> {
+  try {
+    return await client.evalsha(code.sha, keys.length, ...keys, ...args);
+  } catch (err) {
+    // Scripts are cached by the server but lost on restart or failover: send the source once.
+    if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+    return client.eval(code.source, keys.length, ...keys, ...args);
+  }
+}

@@ -1,0 +1,16 @@
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as logs from 'aws-cdk-lib/aws-logs';
+
+/** Secure, production defaults of CacheableApi, kept in one place; user props are merged over them. */
+export const CACHEABLE_API_DEFAULTS = {
+  stageName: 'v1',
+  throttle: { rateLimit: 100, burstLimit: 200 },
+  accessLogRetention: logs.RetentionDays.ONE_MONTH,
+  loggingLevel: apigw.MethodLoggingLevel.ERROR,
+  cloudWatchRole: true,
+  gatewayCacheSize: '0.5',
+  apiName: undefined as string | undefined,
+  cors: undefined as apigw.CorsOptions | undefined,
+  functionDefaults: undefined as import('./stateless-function').StatelessFunctionOptions | undefined,
+  webAclArn: undefined as string | undefined,
+};

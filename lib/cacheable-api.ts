@@ -1,0 +1,307 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import { Construct } from 'constructs';
+import { ApiAuthorization } from './api-authorization';
+import { CACHEABLE_API_DEFAULTS } from './cacheable-api-defaults';
+import { cacheControlFor } from './cache-control';
+import { withDefaults } from './defaults';
+import { acknowledge } from './nag';
+import { checkRange, ParsedRoute, parseRouteTable } from './route-table';
+import { RouteTable } from './route-spec';
+import { ROUTE_ENV } from './runtime-env';
+import { StatelessFunction, StatelessFunctionOptions } from './stateless-function';
+
+/** Request rate limits of the stage. */
+export interface ThrottleSettings {
+  /** Steady-state requests per second, 1 to 10000. */
+  readonly rateLimit: number;
+  /** Burst capacity in requests, 1 to 5000. */
+  readonly burstLimit: number;
+}
+
+/** Properties of a CacheableApi. */
+export interface CacheableApiProps {
+  /**
+   * The route table: `'<METHOD> /path/{param}'` to the handler and its validation and cache
+   * settings. Each route gets its own function.
+   */
+  readonly routes: RouteTable;
+  /**
+   * How callers authenticate. Required: choose `ApiAuthorization.iam()`, `.cognito(...)`,
+   * `.authorizer(...)`, or opt in to an open API with `.publicAccess(reason)`. Routes may override it.
+   */
+  readonly authorization: ApiAuthorization;
+  /**
+   * Name of the REST API.
+   * @default - the construct's path
+   */
+  readonly apiName?: string;
+  /**
+   * Stage name.
+   * @default 'v1'
+   */
+  readonly stageName?: string;
+  /**
+   * Stage throttling.
+   * @default { rateLimit: 100, burstLimit: 200 }
+   */
+  readonly throttle?: ThrottleSettings;
+  /**
+   * CORS pre-flight and headers. Not needed when browsers reach the API through the
+   * CloudFront distribution on the site's own origin.
+   * @default - no CORS
+   */
+  readonly cors?: apigw.CorsOptions;
+  /**
+   * Settings applied to every route function; a route's `function` overrides them.
+   * @default - the StatelessFunction defaults
+   */
+  readonly functionDefaults?: StatelessFunctionOptions;
+  /**
+   * Retention of the access-log group.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly accessLogRetention?: logs.RetentionDays;
+  /**
+   * Execution-log level of the stage. `INFO` logs every request; `ERROR` only failures.
+   * @default apigw.MethodLoggingLevel.ERROR
+   */
+  readonly loggingLevel?: apigw.MethodLoggingLevel;
+  /**
+   * Create the account-level role that lets API Gateway write execution logs. Set false when
+   * the account already has one (it is one setting per account and region).
+   * @default true
+   */
+  readonly cloudWatchRole?: boolean;
+  /**
+   * Size of the API Gateway cache cluster, used when a route has `cache.gateway`.
+   * @default '0.5'
+   */
+  readonly gatewayCacheSize?: string;
+  /**
+   * ARN of a REGIONAL WAFv2 web ACL to associate with the stage.
+   * @default - none
+   */
+  readonly webAclArn?: string;
+}
+
+/**
+ * A regional API Gateway REST API built from a declarative route table: one StatelessFunction
+ * per route, request validation, JSON errors, access logs, tracing, throttling and explicit
+ * authorization, with per-route cache settings that the cache layers consume.
+ */
+export class CacheableApi extends Construct {
+  /** The REST API. */
+  public readonly restApi: apigw.RestApi;
+  /** The deployed stage. */
+  public readonly stage: apigw.Stage;
+  /** The validated route table, in declaration order. */
+  public readonly routes: ParsedRoute[];
+  /** Each route's function, by route key (e.g. `GET /items/{id}`). */
+  public readonly functions: Record<string, StatelessFunction> = {};
+  /** Each route's method, by route key. */
+  public readonly methods: Record<string, apigw.Method> = {};
+  /** The stage's invoke URL. */
+  public readonly url: string;
+
+  constructor(scope: Construct, id: string, props: CacheableApiProps) {
+    super(scope, id);
+    if (!(props.authorization instanceof ApiAuthorization)) {
+      throw new Error(
+        'authorization is required: use ApiAuthorization.iam(), .cognito(...), .authorizer(...) or .publicAccess(reason)',
+      );
+    }
+    this.routes = parseRouteTable(props.routes);
+    const settings = withDefaults(CACHEABLE_API_DEFAULTS, props);
+    checkRange('throttle.rateLimit', settings.throttle.rateLimit, 1, 10000, 'requests per second');
+    checkRange('throttle.burstLimit', settings.throttle.burstLimit, 1, 5000, 'requests');
+    if (!/^[A-Za-z0-9_]{1,128}$/.test(settings.stageName)) {
+      throw new Error(`stageName must be 1 to 128 letters, digits or underscores, got "${settings.stageName}"`);
+    }
+    for (const route of this.routes) {
+      const auth = route.options.authorization ?? props.authorization;
+      if (route.cache.edge && auth.authenticated) {
+        throw new Error(
+          `routes['${route.key}'].cache.edge: an authenticated route cannot be cached at the edge, which would serve one caller's response to others`,
+        );
+      }
+    }
+
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      retention: settings.accessLogRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const gatewayCached = this.routes.filter((r) => r.cache.gateway);
+
+    this.restApi = new apigw.RestApi(this, 'Api', {
+      restApiName: settings.apiName,
+      description: `Stateless API with cacheable layers (${this.routes.length} routes)`,
+      endpointConfiguration: { types: [apigw.EndpointType.REGIONAL] },
+      cloudWatchRole: settings.cloudWatchRole,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.DESTROY,
+      defaultCorsPreflightOptions: settings.cors,
+      deployOptions: {
+        stageName: settings.stageName,
+        accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
+        accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
+        loggingLevel: settings.loggingLevel,
+        // Request and response bodies may hold personal data: never in execution logs.
+        dataTraceEnabled: false,
+        metricsEnabled: true,
+        tracingEnabled: true,
+        throttlingRateLimit: settings.throttle.rateLimit,
+        throttlingBurstLimit: settings.throttle.burstLimit,
+        // Written out even when off: a setting merely removed from a template leaves a
+        // deployed cache running (aws-cdk#32342).
+        cacheClusterEnabled: gatewayCached.length > 0,
+        cacheClusterSize: gatewayCached.length > 0 ? settings.gatewayCacheSize : undefined,
+        cachingEnabled: false,
+        methodOptions: Object.fromEntries(
+          gatewayCached.map((r) => [
+            `${r.path}/${r.method}`,
+            { cachingEnabled: true, cacheTtl: Duration.seconds(r.cache.gateway!.ttl), cacheDataEncrypted: true },
+          ]),
+        ),
+      },
+    });
+    this.stage = this.restApi.deploymentStage;
+    this.url = this.restApi.url;
+    this.addJsonGatewayResponses(props.cors);
+
+    const validator = this.restApi.addRequestValidator('RequestValidator', {
+      requestValidatorName: 'parameters-and-body',
+      validateRequestParameters: true,
+      validateRequestBody: true,
+    });
+
+    for (const route of this.routes) {
+      this.addRoute(route, route.options.authorization ?? props.authorization, validator, settings.functionDefaults);
+    }
+
+    if (settings.webAclArn) {
+      new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', {
+        resourceArn: this.stage.stageArn,
+        webAclArn: settings.webAclArn,
+      });
+    } else {
+      acknowledge(this.stage, 'AwsSolutions-APIG3', 'No regional web ACL was passed (webAclArn); requests are throttled per stage and, with an edge, filtered by CloudFront');
+    }
+    if (settings.cloudWatchRole) {
+      acknowledge(
+        this.restApi.node.findChild('CloudWatchRole'),
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        'API Gateway account-level logging role; the AWS managed policy is the documented way to grant it',
+      );
+    }
+    new CfnOutput(this, 'Url', { value: this.url, description: 'Invoke URL of the API stage' });
+  }
+
+  private addRoute(
+    route: ParsedRoute,
+    authorization: ApiAuthorization,
+    validator: apigw.RequestValidator,
+    functionDefaults: StatelessFunctionOptions | undefined,
+  ): void {
+    const fnOptions = { ...functionDefaults, ...route.options.function };
+    const fn = new StatelessFunction(this, `${route.id}Function`, {
+      ...fnOptions,
+      entry: route.options.entry,
+      handler: route.options.handler,
+      description: fnOptions.description ?? `${route.key} handler`,
+      environment: { ...fnOptions.environment, ...this.routeEnvironment(route) },
+    });
+    this.functions[route.key] = fn;
+    acknowledge(fn, 'Serverless-LambdaDLQ', 'Invoked synchronously by API Gateway: a failure goes back to the caller; a DLQ only receives asynchronous invocations');
+
+    const requestParameters: Record<string, boolean> = {};
+    for (const p of route.pathParameters) requestParameters[`method.request.path.${p}`] = true;
+    for (const [q, required] of Object.entries(route.options.request?.queryStrings ?? {})) {
+      requestParameters[`method.request.querystring.${q}`] = required;
+    }
+    for (const [h, required] of Object.entries(route.options.request?.headers ?? {})) {
+      requestParameters[`method.request.header.${h}`] = required;
+    }
+    const cacheKeyParameters = route.cache.gateway
+      ? [
+          ...route.pathParameters.map((p) => `method.request.path.${p}`),
+          ...route.cache.key.queryStrings.map((q) => `method.request.querystring.${q}`),
+          ...route.cache.key.headers.map((h) => `method.request.header.${h}`),
+        ]
+      : undefined;
+    for (const h of route.cache.gateway ? route.cache.key.headers : []) {
+      requestParameters[`method.request.header.${h}`] ??= false;
+    }
+
+    const bodySchema = route.options.request?.bodySchema;
+    const model = bodySchema
+      ? this.restApi.addModel(`${route.id}Body`, {
+          contentType: 'application/json',
+          modelName: `${route.id}Body`,
+          schema: bodySchema,
+        })
+      : undefined;
+
+    const method = this.restApi.root.resourceForPath(route.path).addMethod(
+      route.method,
+      new apigw.LambdaIntegration(fn, { proxy: true, allowTestInvoke: false, cacheKeyParameters }),
+      {
+        ...authorization.bind(this),
+        operationName: route.id,
+        requestValidator: validator,
+        requestParameters,
+        requestModels: model ? { 'application/json': model } : undefined,
+      },
+    );
+    this.methods[route.key] = method;
+
+    if (authorization.kind === 'public') {
+      acknowledge(method, 'AwsSolutions-APIG4', `Public by explicit choice: ${authorization.publicReason}`);
+      acknowledge(method, 'AwsSolutions-COG4', `Public by explicit choice: ${authorization.publicReason}`);
+    } else if (authorization.kind !== 'cognito') {
+      acknowledge(method, 'AwsSolutions-COG4', `Callers authenticate with ${authorization.kind === 'iam' ? 'IAM (SigV4)' : 'a custom authorizer'} instead of a Cognito user pool`);
+    }
+  }
+
+  private routeEnvironment(route: ParsedRoute): Record<string, string> {
+    const env: Record<string, string> = {
+      [ROUTE_ENV.routeKey]: route.key,
+      [ROUTE_ENV.maxBodyBytes]: String(route.maxBodyBytes),
+      [ROUTE_ENV.cacheControl]: cacheControlFor(route),
+    };
+    if (route.cache.key.headers.length > 0) env[ROUTE_ENV.vary] = route.cache.key.headers.join(',');
+    if (route.cache.key.queryStrings.length > 0) env[ROUTE_ENV.cacheKeyQueryStrings] = route.cache.key.queryStrings.join(',');
+    const data = route.cache.data;
+    if (data) {
+      env[ROUTE_ENV.dataCacheTtl] = String(data.ttl);
+      env[ROUTE_ENV.dataCacheNegativeTtl] = String(data.negativeTtl);
+      env[ROUTE_ENV.dataCacheStaleWhileRevalidate] = String(data.staleWhileRevalidate);
+      env[ROUTE_ENV.dataCacheStaleIfError] = String(data.staleIfError);
+      env[ROUTE_ENV.dataCacheJitter] = String(data.jitter);
+      env[ROUTE_ENV.dataCacheKeyPrefix] = Stack.of(this).stackName;
+    }
+    return env;
+  }
+
+  /** API Gateway's own errors (auth, validation, throttling, integration) answered as JSON. */
+  private addJsonGatewayResponses(cors: apigw.CorsOptions | undefined): void {
+    const headers: Record<string, string> = {
+      'Content-Type': "'application/json'",
+      'Cache-Control': "'no-store'",
+    };
+    if (cors) headers['Access-Control-Allow-Origin'] = `'${cors.allowOrigins[0]}'`;
+    const body = (message: string) =>
+      `{"code":"$context.error.responseType","message":${message},"requestId":"$context.requestId"}`;
+    const responses: Array<[string, apigw.ResponseType, string]> = [
+      ['Default4xx', apigw.ResponseType.DEFAULT_4XX, '$context.error.messageString'],
+      ['Default5xx', apigw.ResponseType.DEFAULT_5XX, '$context.error.messageString'],
+      // The validator's detail names the failing field or parameter.
+      ['BadRequestBody', apigw.ResponseType.BAD_REQUEST_BODY, '"$context.error.validationErrorString"'],
+      ['BadRequestParameters', apigw.ResponseType.BAD_REQUEST_PARAMETERS, '"$context.error.validationErrorString"'],
+    ];
+    for (const [id, type, message] of responses) {
+      this.restApi.addGatewayResponse(id, { type, responseHeaders: headers, templates: { 'application/json': body(message) } });
+    }
+  }
+}

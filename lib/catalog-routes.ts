@@ -1,0 +1,86 @@
+import * as path from 'path';
+import { Duration } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import { ApiAuthorization } from './api-authorization';
+import { RouteTable } from './route-spec';
+
+/** Where the sample's handlers live, whatever the working directory. */
+export const CATALOG_HANDLERS_DIR = path.join(__dirname, '..', 'lambda', 'catalog');
+
+/** Reads are public content; writes need IAM credentials. */
+export const CATALOG_PUBLIC_READS = ApiAuthorization.publicAccess(
+  'Catalog reads serve public product data, cached at the edge for every visitor',
+);
+
+/** Options of the sample catalog's route table. */
+export interface CatalogRoutesOptions {
+  /**
+   * Cache item reads in the API Gateway stage cache too (billed per hour while on).
+   * @default false
+   */
+  readonly gatewayCache?: boolean;
+}
+
+/**
+ * The sample catalog's route table: the single source of truth for the stack and for the
+ * local dev server.
+ */
+export function catalogRoutes(options: CatalogRoutesOptions = {}): RouteTable {
+  const entry = (file: string) => path.join(CATALOG_HANDLERS_DIR, file);
+  const gateway = options.gatewayCache ? { ttl: Duration.seconds(30) } : undefined;
+  return {
+    'GET /items': {
+      entry: entry('list-items.ts'),
+      authorization: CATALOG_PUBLIC_READS,
+      request: { queryStrings: { limit: false, cursor: false } },
+      cache: {
+        edge: { ttl: Duration.seconds(30), staleWhileRevalidate: Duration.seconds(30), staleIfError: Duration.minutes(5) },
+        gateway,
+        data: { ttl: Duration.seconds(60), negativeTtl: Duration.seconds(5) },
+        key: { queryStrings: ['limit', 'cursor'] },
+      },
+    },
+    'GET /items/{id}': {
+      entry: entry('get-item.ts'),
+      authorization: CATALOG_PUBLIC_READS,
+      cache: {
+        edge: { ttl: Duration.seconds(60), staleWhileRevalidate: Duration.seconds(30), staleIfError: Duration.minutes(5) },
+        gateway,
+        data: { ttl: Duration.minutes(5), negativeTtl: Duration.seconds(10), staleIfError: Duration.minutes(10) },
+      },
+    },
+    'PUT /items/{id}': {
+      entry: entry('put-item.ts'),
+      request: { bodySchema: ITEM_BODY_SCHEMA, maxBodyBytes: 16_384 },
+      // A cache client too, so the write invalidates what the reads cached.
+      cache: { data: { ttl: Duration.minutes(5) } },
+    },
+    'DELETE /items/{id}': {
+      entry: entry('delete-item.ts'),
+      cache: { data: { ttl: Duration.minutes(5) } },
+    },
+    'GET /health': {
+      entry: entry('health.ts'),
+      authorization: ApiAuthorization.publicAccess('Health checks come from load balancers and uptime monitors without credentials'),
+      function: { memorySize: 256 },
+    },
+  };
+}
+
+/** API Gateway's first check of a PUT body; the handler checks the same rules and names the field. */
+export const ITEM_BODY_SCHEMA: apigw.JsonSchema = {
+  schema: apigw.JsonSchemaVersion.DRAFT4,
+  type: apigw.JsonSchemaType.OBJECT,
+  required: ['name', 'price'],
+  additionalProperties: false,
+  properties: {
+    name: { type: apigw.JsonSchemaType.STRING, minLength: 1, maxLength: 200 },
+    price: { type: apigw.JsonSchemaType.NUMBER, minimum: 0, maximum: 1_000_000_000 },
+    description: { type: apigw.JsonSchemaType.STRING, maxLength: 2000 },
+    tags: {
+      type: apigw.JsonSchemaType.ARRAY,
+      maxItems: 20,
+      items: { type: apigw.JsonSchemaType.STRING, minLength: 1, maxLength: 50 },
+    },
+  },
+};

@@ -1,0 +1,181 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { CatalogStack } from '../lib';
+import { nagApp, synthFindings } from './support/nag';
+import { normalizedTemplate } from './support/template';
+
+// One synthesis for the whole file: the sample stack as `cdk synth` builds it, nag included.
+const app = nagApp();
+const stack = new CatalogStack(app, 'CatalogStack');
+const findings = synthFindings(app);
+const template = Template.fromStack(stack);
+
+const ROUTES = ['GET /items', 'GET /items/{id}', 'PUT /items/{id}', 'DELETE /items/{id}', 'GET /health'];
+
+function functionOf(routeKey: string) {
+  const fns = template.findResources('AWS::Lambda::Function', {
+    Properties: { Environment: { Variables: { ROUTE_KEY: routeKey } } },
+  });
+  expect(Object.keys(fns)).toHaveLength(1);
+  return Object.values(fns)[0] as { Properties: Record<string, any> };
+}
+
+function methodOf(httpMethod: string, pathPart: string | undefined) {
+  const resources = template.findResources('AWS::ApiGateway::Resource', { Properties: { PathPart: pathPart } });
+  const methods = template.findResources('AWS::ApiGateway::Method', { Properties: { HttpMethod: httpMethod } });
+  const match = Object.values(methods).filter((m: any) =>
+    pathPart === undefined ? true : Object.keys(resources).includes(m.Properties.ResourceId.Ref),
+  );
+  expect(match).toHaveLength(1);
+  return match[0] as { Properties: Record<string, any> };
+}
+
+test('cdk-nag AwsSolutions and Serverless checks report no unacknowledged finding', () => {
+  expect(findings).toEqual([]);
+});
+
+test('template snapshot (asset hashes normalised)', () => {
+  expect(normalizedTemplate(stack)).toMatchSnapshot();
+});
+
+describe('route functions', () => {
+  test('one function per route, newest Node.js runtime on ARM64 with tracing and JSON logs', () => {
+    template.resourceCountIs('AWS::Lambda::Function', ROUTES.length);
+    for (const route of ROUTES) {
+      const fn = functionOf(route);
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        Timeout: 10,
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: { LogFormat: 'JSON' },
+      });
+      expect(fn.Properties.Environment.Variables.NODE_OPTIONS).toBeUndefined(); // no source-map cost
+    }
+    expect(functionOf('GET /health').Properties.MemorySize).toBe(256);
+    expect(functionOf('GET /items').Properties.MemorySize).toBe(512);
+  });
+
+  test('each function logs to its own log group kept one month', () => {
+    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, ROUTES.length + 1);
+    const fn = functionOf('GET /items/{id}');
+    expect(fn.Properties.LoggingConfig.LogGroup).toEqual({ Ref: expect.stringMatching(/^ApiGetItemsByIdFunctionLogGroup/) });
+  });
+
+  test('roles carry no managed policy and each handler gets only its table action', () => {
+    for (const role of Object.values(template.findResources('AWS::IAM::Role', { Properties: { AssumeRolePolicyDocument: { Statement: [{ Principal: { Service: 'lambda.amazonaws.com' } }] } } }))) {
+      expect((role as any).Properties.ManagedPolicyArns).toBeUndefined();
+    }
+    const actionsOf = (route: string) => {
+      const roleRef = functionOf(route).Properties.Role['Fn::GetAtt'][0];
+      const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleRef }] } });
+      return Object.values(policies)
+        .flatMap((p: any) => p.Properties.PolicyDocument.Statement)
+        .flatMap((s: any) => [s.Action].flat())
+        .filter((a: string) => a.startsWith('dynamodb:'));
+    };
+    expect(actionsOf('GET /items')).toEqual(['dynamodb:Scan']);
+    expect(actionsOf('GET /items/{id}')).toEqual(['dynamodb:GetItem']);
+    expect(actionsOf('PUT /items/{id}')).toEqual(['dynamodb:PutItem']);
+    expect(actionsOf('DELETE /items/{id}')).toEqual(['dynamodb:DeleteItem']);
+    expect(actionsOf('GET /health')).toEqual([]);
+  });
+
+  test('routes tell their handler the cache settings through the environment', () => {
+    expect(functionOf('GET /items').Properties.Environment.Variables).toMatchObject({
+      ROUTE_CACHE_CONTROL: 'public, max-age=0, s-maxage=30, stale-while-revalidate=30, stale-if-error=300',
+      ROUTE_CACHE_KEY_QUERY: 'limit,cursor',
+      DATA_CACHE_TTL_SECONDS: '60',
+      DATA_CACHE_NEGATIVE_TTL_SECONDS: '5',
+      TABLE_NAME: { Ref: expect.stringMatching(/^Items/) },
+    });
+    expect(functionOf('PUT /items/{id}').Properties.Environment.Variables).toMatchObject({
+      ROUTE_CACHE_CONTROL: 'private, no-store',
+      ROUTE_MAX_BODY_BYTES: '16384',
+    });
+  });
+});
+
+describe('REST API', () => {
+  test('is regional, traced, access-logged as JSON and throttled', () => {
+    template.hasResourceProperties('AWS::ApiGateway::RestApi', { EndpointConfiguration: { Types: ['REGIONAL'] } });
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'v1',
+      TracingEnabled: true,
+      AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('^\\{"requestId":"\\$context.requestId"') },
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({
+          HttpMethod: '*',
+          ResourcePath: '/*',
+          LoggingLevel: 'ERROR',
+          DataTraceEnabled: false,
+          MetricsEnabled: true,
+          ThrottlingRateLimit: 100,
+          ThrottlingBurstLimit: 200,
+          CachingEnabled: false,
+        }),
+      ]),
+      CacheClusterEnabled: false,
+    });
+  });
+
+  test('reads are public by explicit choice, writes need IAM', () => {
+    expect(methodOf('GET', 'health').Properties.AuthorizationType).toBe('NONE');
+    expect(methodOf('GET', 'items').Properties.AuthorizationType).toBe('NONE');
+    expect(methodOf('GET', '{id}').Properties.AuthorizationType).toBe('NONE');
+    expect(methodOf('PUT', '{id}').Properties.AuthorizationType).toBe('AWS_IAM');
+    expect(methodOf('DELETE', '{id}').Properties.AuthorizationType).toBe('AWS_IAM');
+  });
+
+  test('every method is validated: path and query parameters, and the PUT body by model', () => {
+    template.resourceCountIs('AWS::ApiGateway::RequestValidator', 1);
+    template.hasResourceProperties('AWS::ApiGateway::RequestValidator', { ValidateRequestBody: true, ValidateRequestParameters: true });
+    for (const m of Object.values(template.findResources('AWS::ApiGateway::Method', { Properties: { HttpMethod: Match.not('OPTIONS') } }))) {
+      expect((m as any).Properties.RequestValidatorId).toEqual({ Ref: expect.stringMatching(/RequestValidator/) });
+    }
+    expect(methodOf('GET', 'items').Properties.RequestParameters).toEqual({
+      'method.request.querystring.limit': false,
+      'method.request.querystring.cursor': false,
+    });
+    expect(methodOf('GET', '{id}').Properties.RequestParameters).toEqual({ 'method.request.path.id': true });
+    const put = methodOf('PUT', '{id}');
+    expect(put.Properties.RequestModels).toEqual({ 'application/json': { Ref: expect.stringMatching(/PutItemsByIdBody/) } });
+    template.hasResourceProperties('AWS::ApiGateway::Model', {
+      ContentType: 'application/json',
+      Schema: Match.objectLike({ required: ['name', 'price'], additionalProperties: false }),
+    });
+  });
+
+  test('API Gateway answers its own 4xx and 5xx as JSON, never cached', () => {
+    for (const type of ['DEFAULT_4XX', 'DEFAULT_5XX', 'BAD_REQUEST_BODY', 'BAD_REQUEST_PARAMETERS']) {
+      template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+        ResponseType: type,
+        ResponseParameters: {
+          'gatewayresponse.header.Content-Type': "'application/json'",
+          'gatewayresponse.header.Cache-Control': "'no-store'",
+        },
+        ResponseTemplates: { 'application/json': Match.stringLikeRegexp('"requestId":"\\$context.requestId"') },
+      });
+    }
+  });
+
+  test('proxy integrations do not grant the test-invoke permission', () => {
+    for (const p of Object.values(template.findResources('AWS::Lambda::Permission'))) {
+      expect(JSON.stringify((p as any).Properties.SourceArn)).not.toContain('test-invoke-stage');
+    }
+  });
+});
+
+test('the items table is on-demand, encrypted, point-in-time recoverable, retained and streams changes', () => {
+  template.hasResource('AWS::DynamoDB::GlobalTable', {
+    DeletionPolicy: 'Retain',
+    UpdateReplacePolicy: 'Retain',
+    Properties: Match.objectLike({
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
+      StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+      Replicas: [Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true }, DeletionProtectionEnabled: true })],
+    }),
+  });
+});
