@@ -38,8 +38,11 @@ export function bundleHandler(options: HandlerBundlingOptions): lambda.Code {
   return lambda.Code.fromAsset(path.dirname(entry), {
     assetHashType: AssetHashType.OUTPUT,
     bundling: {
-      // Required by the type; never used because local bundling always succeeds or throws.
+      // Image and command are never run (local bundling succeeds or throws), but CDK keys its
+      // per-synth asset cache on them and not on the local bundler: the command must name
+      // everything that shapes the output, or two handlers in one directory share a bundle.
       image: lambda.Runtime.NODEJS_24_X.bundlingImage,
+      command: esbuildCommandLine(options, entry),
       local: {
         tryBundle(outputDir: string): boolean {
           buildWithEsbuild(options, entry, path.join(outputDir, BUNDLE_FILE));
@@ -48,6 +51,21 @@ export function bundleHandler(options: HandlerBundlingOptions): lambda.Code {
       },
     },
   });
+}
+
+function esbuildCommandLine(options: HandlerBundlingOptions, entry: string): string[] {
+  return [
+    'esbuild',
+    '--bundle',
+    path.relative(process.cwd(), entry),
+    '--platform=node',
+    '--format=cjs',
+    `--target=${options.target}`,
+    ...(options.minify ? ['--minify'] : []),
+    ...(options.sourceMap ? ['--sourcemap=inline'] : []),
+    ...options.externalModules.map((m) => `--external:${m}`),
+    ...Object.entries(options.define ?? {}).map(([k, v]) => `--define:${k}=${v}`),
+  ];
 }
 
 function buildWithEsbuild(options: HandlerBundlingOptions, entry: string, outfile: string): void {

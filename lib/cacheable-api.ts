@@ -1,17 +1,27 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as cr from 'aws-cdk-lib/custom-resources';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { ApiAuthorization } from './api-authorization';
 import { CACHEABLE_API_DEFAULTS } from './cacheable-api-defaults';
 import { cacheControlFor } from './cache-control';
+import { dropRedundantRoleDependency } from './cfn-dependencies';
 import { withDefaults } from './defaults';
 import { acknowledge } from './nag';
 import { checkRange, ParsedRoute, parseRouteTable } from './route-table';
 import { RouteTable } from './route-spec';
 import { ROUTE_ENV } from './runtime-env';
 import { StatelessFunction, StatelessFunctionOptions } from './stateless-function';
+
+/** Cache cluster sizes API Gateway offers, in GB. */
+export const GATEWAY_CACHE_SIZES = ['0.5', '1.6', '6.1', '13.5', '28.4', '58.2', '118', '237'];
+
+/** Construct id of the singleton function behind every AwsCustomResource of a stack. */
+const PROVIDER_FUNCTION_ID = 'AWS679f53fac002430cb0da5b7982bd2287';
 
 /** Request rate limits of the stage. */
 export interface ThrottleSettings {
@@ -76,7 +86,8 @@ export interface CacheableApiProps {
    */
   readonly cloudWatchRole?: boolean;
   /**
-   * Size of the API Gateway cache cluster, used when a route has `cache.gateway`.
+   * Size of the API Gateway cache cluster in GB (one of GATEWAY_CACHE_SIZES), used when a
+   * route has `cache.gateway`.
    * @default '0.5'
    */
   readonly gatewayCacheSize?: string;
@@ -117,6 +128,9 @@ export class CacheableApi extends Construct {
     const settings = withDefaults(CACHEABLE_API_DEFAULTS, props);
     checkRange('throttle.rateLimit', settings.throttle.rateLimit, 1, 10000, 'requests per second');
     checkRange('throttle.burstLimit', settings.throttle.burstLimit, 1, 5000, 'requests');
+    if (!GATEWAY_CACHE_SIZES.includes(settings.gatewayCacheSize)) {
+      throw new Error(`gatewayCacheSize must be one of ${GATEWAY_CACHE_SIZES.join(', ')} (GB), got "${settings.gatewayCacheSize}"`);
+    }
     if (!/^[A-Za-z0-9_]{1,128}$/.test(settings.stageName)) {
       throw new Error(`stageName must be 1 to 128 letters, digits or underscores, got "${settings.stageName}"`);
     }
@@ -161,7 +175,17 @@ export class CacheableApi extends Construct {
         methodOptions: Object.fromEntries(
           gatewayCached.map((r) => [
             `${r.path}/${r.method}`,
-            { cachingEnabled: true, cacheTtl: Duration.seconds(r.cache.gateway!.ttl), cacheDataEncrypted: true },
+            {
+              cachingEnabled: true,
+              cacheTtl: Duration.seconds(r.cache.gateway!.ttl),
+              cacheDataEncrypted: true,
+              // A method override does not inherit the stage-wide settings: repeat them.
+              loggingLevel: settings.loggingLevel,
+              dataTraceEnabled: false,
+              metricsEnabled: true,
+              throttlingRateLimit: settings.throttle.rateLimit,
+              throttlingBurstLimit: settings.throttle.burstLimit,
+            },
           ]),
         ),
       },
@@ -179,6 +203,8 @@ export class CacheableApi extends Construct {
     for (const route of this.routes) {
       this.addRoute(route, route.options.authorization ?? props.authorization, validator, settings.functionDefaults);
     }
+
+    if (gatewayCached.length > 0) this.requireAuthorizationForCacheControl(gatewayCached);
 
     if (settings.webAclArn) {
       new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', {
@@ -282,6 +308,56 @@ export class CacheableApi extends Construct {
       env[ROUTE_ENV.dataCacheKeyPrefix] = Stack.of(this).stackName;
     }
     return env;
+  }
+
+  /**
+   * A client may send `Cache-Control: max-age=0` to make API Gateway bypass and refill its
+   * cache. Only callers allowed `execute-api:InvalidateCache` may do that, and others get a
+   * 403 rather than a warning header. CloudFormation has no property for these two method
+   * settings, so an UpdateStage call sets them after every change of the stage's caching.
+   */
+  private requireAuthorizationForCacheControl(cachedRoutes: ParsedRoute[]): void {
+    const paths = ['/*/*', ...cachedRoutes.map((r) => `/${r.path.replace(/\//g, '~1')}/${r.method}`)];
+    const patchOperations = paths.flatMap((p) => [
+      { op: 'replace', path: `${p}/caching/requireAuthorizationForCacheControl`, value: 'true' },
+      { op: 'replace', path: `${p}/caching/unauthorizedCacheControlHeaderStrategy`, value: 'FAIL_WITH_403' },
+    ]);
+    const call: cr.AwsSdkCall = {
+      service: 'APIGateway',
+      action: 'updateStage',
+      parameters: { restApiId: this.restApi.restApiId, stageName: this.stage.stageName, patchOperations },
+      physicalResourceId: cr.PhysicalResourceId.of(`${this.node.addr}-cache-control-authorization`),
+    };
+    // A role and log group of our own instead of the provider's managed-policy role.
+    const logGroup = new logs.LogGroup(this, 'CacheControlAuthorizationLogs', {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const role = new iam.Role(this, 'CacheControlAuthorizationRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Sets the stage cache authorization settings CloudFormation cannot set',
+    });
+    logGroup.grantWrite(role);
+    new cr.AwsCustomResource(this, 'CacheControlAuthorization', {
+      onCreate: call,
+      onUpdate: call,
+      installLatestAwsSdk: false,
+      role,
+      logGroup,
+      memorySize: 256,
+      policy: cr.AwsCustomResourcePolicy.fromStatements([
+        new iam.PolicyStatement({
+          actions: ['apigateway:PATCH'],
+          resources: [Stack.of(this).formatArn({ service: 'apigateway', account: '', resource: `/restapis/${this.restApi.restApiId}/stages/${this.stage.stageName}` })],
+        }),
+      ]),
+    });
+    const provider = Stack.of(this).node.tryFindChild(PROVIDER_FUNCTION_ID);
+    if (provider instanceof lambda.Function) {
+      dropRedundantRoleDependency(provider);
+      acknowledge(provider, 'Serverless-LambdaDLQ', 'Custom-resource provider invoked synchronously by CloudFormation, which reports failures itself');
+      acknowledge(provider, 'Serverless-LambdaTracing', 'CDK-owned custom-resource provider: aws-cdk-lib offers no tracing option for it');
+    }
   }
 
   /** API Gateway's own errors (auth, validation, throttling, integration) answered as JSON. */

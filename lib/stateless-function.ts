@@ -7,6 +7,7 @@ import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { BUNDLE_FILE, bundleHandler } from './bundling';
+import { dropRedundantRoleDependency } from './cfn-dependencies';
 import { withDefaults } from './defaults';
 import { acknowledge } from './nag';
 
@@ -177,7 +178,7 @@ export class StatelessFunction extends NodejsFunction {
         externalModules: [...settings.externalModules],
       }),
     });
-    this.dropRedundantRoleDependency(role);
+    dropRedundantRoleDependency(this);
 
     if (!props.role) {
       logGroup.grantWrite(role);
@@ -206,23 +207,5 @@ export class StatelessFunction extends NodejsFunction {
         acknowledge(role, 'AwsSolutions-IAM5[Resource::*]', reasons.join('; '));
       }
     }
-  }
-
-  /**
-   * lambda.Function adds a DependsOn on its role although `Role: Fn::GetAtt` already orders
-   * them (cfn-lint W3005). Construct dependencies become DependsOn during prepare, which
-   * ends before validation, so a validation hook can take the duplicate out; the DependsOn
-   * on the role's policy, which nothing else orders, stays.
-   */
-  private dropRedundantRoleDependency(role: iam.IRole): void {
-    const fn = this.node.defaultChild as lambda.CfnFunction;
-    const cfnRole = role.node.defaultChild;
-    if (!(cfnRole instanceof iam.CfnRole)) return;
-    this.node.addValidation({
-      validate: () => {
-        fn.removeResourceDependency(cfnRole);
-        return [];
-      },
-    });
   }
 }

@@ -1,0 +1,84 @@
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { CatalogStack } from '../lib';
+import { testOutdir } from './support/nag';
+
+// The one test that bundles every real handler; template-only tests skip bundling.
+const app = new App({ outdir: testOutdir() });
+const stack = new CatalogStack(app, 'CatalogStack');
+const assembly = app.synth();
+const template = Template.fromStack(stack);
+
+interface BundledFunction {
+  logicalId: string;
+  routeKey: string;
+  file: string;
+}
+
+function bundledFunctions(s: Stack): BundledFunction[] {
+  const artifact = assembly.getStackByName(s.stackName);
+  const manifest = JSON.parse(fs.readFileSync(path.join(assembly.directory, `${artifact.stackName}.assets.json`), 'utf8'));
+  return Object.entries(template.findResources('AWS::Lambda::Function')).map(([logicalId, fn]: [string, any]) => {
+    const key: string = fn.Properties.Code.S3Key;
+    const hash = key.replace(/\.zip$/, '');
+    const source = manifest.files[hash]?.source;
+    expect(source?.packaging).toBe('zip');
+    return { logicalId, routeKey: fn.Properties.Environment.Variables.ROUTE_KEY, file: path.join(assembly.directory, source.path, 'index.js') };
+  });
+}
+
+const functions = bundledFunctions(stack);
+
+/** Lambda's Node.js runtime provides AWS SDK v3 outside the bundle; here the project's copy stands in. */
+function lambdaLikeEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH, NODE_PATH: path.join(__dirname, '..', 'node_modules'), ...vars };
+}
+
+test('each route has its own bundle built from its own entry', () => {
+  expect(new Set(functions.map((f) => f.file)).size).toBe(functions.length);
+  const exportsOf = (routeKey: string) => fs.readFileSync(functions.find((f) => f.routeKey === routeKey)!.file, 'utf8');
+  expect(exportsOf('GET /items')).toContain('createListItemsHandler');
+  expect(exportsOf('PUT /items/{id}')).toContain('createPutItemHandler');
+  expect(exportsOf('GET /health')).not.toContain('DynamoDB');
+});
+
+test('every function of the sample stack has a bundled, minified index.js', () => {
+  expect(functions.map((f) => f.routeKey).sort()).toEqual(
+    ['DELETE /items/{id}', 'GET /health', 'GET /items', 'GET /items/{id}', 'PUT /items/{id}'].sort(),
+  );
+  for (const fn of functions) {
+    const code = fs.readFileSync(fn.file, 'utf8');
+    expect(code.length).toBeGreaterThan(100);
+    expect(code).not.toMatch(/sourceMappingURL/); // source maps are off by default
+    expect(code.split('\n').length).toBeLessThan(20); // minified
+    expect(code).not.toMatch(/require\("aws-cdk-lib/); // runtime code never pulls in the CDK
+  }
+});
+
+test.each(functions.map((f) => [f.routeKey, f] as const))('the %s bundle loads in a fresh Node.js and exports handler', (_key, fn) => {
+  const out = execFileSync(
+    process.execPath,
+    ['-e', `const m = require(${JSON.stringify(fn.file)}); process.stdout.write(typeof m.handler)`],
+    { env: lambdaLikeEnv({ TABLE_NAME: 'memory' }), encoding: 'utf8' },
+  );
+  expect(out).toBe('function');
+});
+
+test('the bundled health handler answers an API Gateway event', () => {
+  const health = functions.find((f) => f.routeKey === 'GET /health')!;
+  const script = `require(${JSON.stringify(health.file)}).handler({ requestContext: { requestId: 'r1' }, headers: {} }).then((r) => process.stdout.write(JSON.stringify(r)))`;
+  const result = JSON.parse(execFileSync(process.execPath, ['-e', script], { env: lambdaLikeEnv({ ROUTE_KEY: 'GET /health' }), encoding: 'utf8' }));
+  expect(result.statusCode).toBe(200);
+  expect(JSON.parse(result.body)).toEqual({ status: 'ok', route: 'GET /health', requestId: 'r1' });
+});
+
+test('unchanged sources give unchanged asset hashes', () => {
+  const again = new App({ outdir: testOutdir() });
+  const second = new CatalogStack(again, 'CatalogStack');
+  again.synth();
+  const keys = (t: Template) => Object.values(t.findResources('AWS::Lambda::Function')).map((f: any) => f.Properties.Code.S3Key).sort();
+  expect(keys(Template.fromStack(second))).toEqual(keys(template));
+});
