@@ -8,13 +8,14 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { ApiAuthorization } from './api-authorization';
 import { CACHEABLE_API_DEFAULTS } from './cacheable-api-defaults';
-import { cacheControlFor } from './cache-control';
 import { dropRedundantRoleDependency } from './cfn-dependencies';
+import { DataCache } from './data-cache';
+import { EdgeCache, EdgeCacheOptions } from './edge-cache';
 import { withDefaults } from './defaults';
 import { acknowledge } from './nag';
 import { checkRange, ParsedRoute, parseRouteTable } from './route-table';
 import { RouteTable } from './route-spec';
-import { ROUTE_ENV } from './runtime-env';
+import { routeEnvironment } from './route-environment';
 import { StatelessFunction, StatelessFunctionOptions } from './stateless-function';
 
 /** Cache cluster sizes API Gateway offers, in GB. */
@@ -96,6 +97,17 @@ export interface CacheableApiProps {
    * @default - none
    */
   readonly webAclArn?: string;
+  /**
+   * Settings of the CloudFront distribution created when a route has `cache.edge`.
+   * @default - EdgeCache defaults: origin verification on, PriceClass_100, logs to a new bucket
+   */
+  readonly edge?: EdgeCacheOptions;
+  /**
+   * The data cache that routes with `cache.data` use: their functions are placed in its VPC,
+   * allowed through its security group, granted IAM auth and told its endpoint.
+   * @default - none; a route with `cache.data` is then a synth error
+   */
+  readonly dataCache?: DataCache;
 }
 
 /**
@@ -116,6 +128,8 @@ export class CacheableApi extends Construct {
   public readonly methods: Record<string, apigw.Method> = {};
   /** The stage's invoke URL. */
   public readonly url: string;
+  /** The CloudFront distribution, when a route has `cache.edge`. */
+  public readonly edge?: EdgeCache;
 
   constructor(scope: Construct, id: string, props: CacheableApiProps) {
     super(scope, id);
@@ -135,6 +149,10 @@ export class CacheableApi extends Construct {
       throw new Error(`stageName must be 1 to 128 letters, digits or underscores, got "${settings.stageName}"`);
     }
     for (const route of this.routes) {
+      if (route.cache.data && !props.dataCache) {
+        // A per-container memory cache would survive a write in every other container.
+        throw new Error(`routes['${route.key}'].cache.data needs a shared data cache: pass dataCache (a DataCache construct)`);
+      }
       const auth = route.options.authorization ?? props.authorization;
       if (route.cache.edge && auth.authenticated) {
         throw new Error(
@@ -201,7 +219,7 @@ export class CacheableApi extends Construct {
     });
 
     for (const route of this.routes) {
-      this.addRoute(route, route.options.authorization ?? props.authorization, validator, settings.functionDefaults);
+      this.addRoute(route, route.options.authorization ?? props.authorization, validator, settings.functionDefaults, props.dataCache);
     }
 
     if (gatewayCached.length > 0) this.requireAuthorizationForCacheControl(gatewayCached);
@@ -211,8 +229,12 @@ export class CacheableApi extends Construct {
         resourceArn: this.stage.stageArn,
         webAclArn: settings.webAclArn,
       });
-    } else {
-      acknowledge(this.stage, 'AwsSolutions-APIG3', 'No regional web ACL was passed (webAclArn); requests are throttled per stage and, with an edge, filtered by CloudFront');
+    }
+    if (this.routes.some((r) => r.cache.edge)) {
+      this.edge = new EdgeCache(this, 'Edge', { ...props.edge, api: this });
+    }
+    if (!settings.webAclArn && !this.edge?.originVerification) {
+      acknowledge(this.stage, 'AwsSolutions-APIG3', 'No web ACL: no webAclArn was passed and no edge-cached route brings the origin-verification web ACL; the stage is throttled');
     }
     if (settings.cloudWatchRole) {
       acknowledge(
@@ -229,16 +251,20 @@ export class CacheableApi extends Construct {
     authorization: ApiAuthorization,
     validator: apigw.RequestValidator,
     functionDefaults: StatelessFunctionOptions | undefined,
+    dataCache: DataCache | undefined,
   ): void {
     const fnOptions = { ...functionDefaults, ...route.options.function };
+    const cacheClient = route.cache.data && dataCache;
     const fn = new StatelessFunction(this, `${route.id}Function`, {
+      ...(cacheClient ? { vpc: cacheClient.vpc, vpcSubnets: cacheClient.functionSubnets } : {}),
       ...fnOptions,
       entry: route.options.entry,
       handler: route.options.handler,
       description: fnOptions.description ?? `${route.key} handler`,
-      environment: { ...fnOptions.environment, ...this.routeEnvironment(route) },
+      environment: { ...fnOptions.environment, ...routeEnvironment(route, Stack.of(this).stackName) },
     });
     this.functions[route.key] = fn;
+    if (cacheClient) cacheClient.grantConnect(fn);
     acknowledge(fn, 'Serverless-LambdaDLQ', 'Invoked synchronously by API Gateway: a failure goes back to the caller; a DLQ only receives asynchronous invocations');
 
     const requestParameters: Record<string, boolean> = {};
@@ -288,26 +314,6 @@ export class CacheableApi extends Construct {
     } else if (authorization.kind !== 'cognito') {
       acknowledge(method, 'AwsSolutions-COG4', `Callers authenticate with ${authorization.kind === 'iam' ? 'IAM (SigV4)' : 'a custom authorizer'} instead of a Cognito user pool`);
     }
-  }
-
-  private routeEnvironment(route: ParsedRoute): Record<string, string> {
-    const env: Record<string, string> = {
-      [ROUTE_ENV.routeKey]: route.key,
-      [ROUTE_ENV.maxBodyBytes]: String(route.maxBodyBytes),
-      [ROUTE_ENV.cacheControl]: cacheControlFor(route),
-    };
-    if (route.cache.key.headers.length > 0) env[ROUTE_ENV.vary] = route.cache.key.headers.join(',');
-    if (route.cache.key.queryStrings.length > 0) env[ROUTE_ENV.cacheKeyQueryStrings] = route.cache.key.queryStrings.join(',');
-    const data = route.cache.data;
-    if (data) {
-      env[ROUTE_ENV.dataCacheTtl] = String(data.ttl);
-      env[ROUTE_ENV.dataCacheNegativeTtl] = String(data.negativeTtl);
-      env[ROUTE_ENV.dataCacheStaleWhileRevalidate] = String(data.staleWhileRevalidate);
-      env[ROUTE_ENV.dataCacheStaleIfError] = String(data.staleIfError);
-      env[ROUTE_ENV.dataCacheJitter] = String(data.jitter);
-      env[ROUTE_ENV.dataCacheKeyPrefix] = Stack.of(this).stackName;
-    }
-    return env;
   }
 
   /**

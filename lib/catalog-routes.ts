@@ -12,6 +12,12 @@ export const CATALOG_PUBLIC_READS = ApiAuthorization.publicAccess(
   'Catalog reads serve public product data, cached at the edge for every visitor',
 );
 
+/**
+ * The data-cache keys a change to an item invalidates: the item's own key and the group of
+ * every list page. lambda/catalog/cache-keys.ts holds the same scheme (test/env-contract.test.ts).
+ */
+export const CATALOG_DATA_PURGE = { keys: ['item:{id}'], groups: ['items'] };
+
 /** Options of the sample catalog's route table. */
 export interface CatalogRoutesOptions {
   /**

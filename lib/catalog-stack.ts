@@ -3,7 +3,9 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { ApiAuthorization } from './api-authorization';
 import { CacheableApi } from './cacheable-api';
-import { catalogRoutes } from './catalog-routes';
+import { DataCache, DataCacheEngine } from './data-cache';
+import { CacheSync } from './cache-sync';
+import { CATALOG_DATA_PURGE, catalogRoutes } from './catalog-routes';
 
 /** Properties of the sample catalog stack. */
 export interface CatalogStackProps extends StackProps {
@@ -17,6 +19,11 @@ export interface CatalogStackProps extends StackProps {
    * @default false
    */
   readonly gatewayCache?: boolean;
+  /**
+   * The data cache's engine.
+   * @default DataCacheEngine.valkeyServerless()
+   */
+  readonly dataCacheEngine?: DataCacheEngine;
 }
 
 /**
@@ -26,6 +33,8 @@ export interface CatalogStackProps extends StackProps {
 export class CatalogStack extends Stack {
   public readonly table: dynamodb.TableV2;
   public readonly api: CacheableApi;
+  public readonly dataCache: DataCache;
+  public readonly cacheSync: CacheSync;
 
   constructor(scope: Construct, id: string, props: CatalogStackProps = {}) {
     super(scope, id, props);
@@ -41,7 +50,14 @@ export class CatalogStack extends Stack {
       dynamoStream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
     });
 
+    // In an isolated VPC of its own, with a DynamoDB gateway endpoint: no NAT anywhere.
+    this.dataCache = new DataCache(this, 'DataCache', { engine: props.dataCacheEngine });
+
     this.api = new CacheableApi(this, 'Api', {
+      dataCache: this.dataCache,
+      // Writes share /items/* with the cached item reads; SigV4 callers sign for the
+      // execute-api host and CloudFront must pass their Authorization header on.
+      edge: { forwardAuthorizationToWrites: true },
       apiName: 'catalog',
       authorization: ApiAuthorization.iam(),
       routes: catalogRoutes({ gatewayCache: props.gatewayCache }),
@@ -59,6 +75,21 @@ export class CatalogStack extends Stack {
       this.table.grant(this.api.functions[routeKey], ...actions);
     }
 
+    // Any writer of the table, not only this API, keeps both caches true.
+    this.cacheSync = new CacheSync(this, 'CacheSync', {
+      table: this.table,
+      routes: this.api.routes,
+      distribution: this.api.edge?.distribution,
+      dataCache: this.dataCache,
+      dataKeys: CATALOG_DATA_PURGE.keys,
+      dataGroups: CATALOG_DATA_PURGE.groups,
+    });
+
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
+    new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'API stage URL (answers only through CloudFront)' });
+    if (this.api.edge) {
+      new CfnOutput(this, 'DistributionDomainName', { value: this.api.edge.distributionDomainName });
+    }
+    new CfnOutput(this, 'HealthFunctionName', { value: this.api.functions['GET /health'].functionName });
   }
 }

@@ -4,29 +4,28 @@
  * - `DEFAULT_*` values apply when a prop is left out and can be overridden.
  * - `SECURE_*` settings are always applied: they are what the construct promises
  *   (TLS, encryption at rest, Multi-AZ, IAM authentication) and have no prop.
- * - `LIMITS` are the accepted ranges; `DataCache` throws, naming the prop, outside them.
+ * - `DATA_CACHE_LIMITS` are the accepted ranges; `DataCache` throws, naming the prop, outside them.
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 
 /**
- * Access string of the IAM-authenticated application user.
+ * Access string of the IAM-authenticated application user: every key (`~*`), no pub/sub
+ * channel, and only the commands a cache client needs:
+ * - `@read`, `@write`: GET/MGET, SET … PX NX, DEL, INCR (what lambda/runtime/cache/redis-store.ts sends);
+ * - `@connection`: AUTH/HELLO (the IAM token), PING, CLIENT SETNAME/SETINFO;
+ * - `eval`, `evalsha`: the runtime's lease and generation Lua scripts (the rest of `@scripting`,
+ *   e.g. SCRIPT FLUSH or FUNCTION, stays out);
+ * - minus `@dangerous`, which `@read`/`@write` would otherwise bring: FLUSHALL/FLUSHDB, KEYS, SORT,
+ *   MIGRATE, RESTORE… (KEYS and FLUSH are the classic cache outages).
+ * Administration, CONFIG, DEBUG, MONITOR, ACL and pub/sub are never granted.
  *
- * Every key (`~*`), every command except:
- * - `@dangerous`: FLUSHALL/FLUSHDB, KEYS, CONFIG, DEBUG, MONITOR, CLIENT KILL, ACL changes…
- *   A cache client never needs them, and KEYS/FLUSH are the classic outage makers.
- * - `@admin`: server administration.
- * - `@scripting`: EVAL/FUNCTION run Lua that blocks the (single-threaded) engine.
- * - `@pubsub`: a cache is not a message bus; no channels are granted either.
- * - `@blocking`: BLPOP & co. would hold a Lambda's connection open.
- *
- * Not tighter (`-@all +@read +@write`) on purpose: cluster-mode clients (serverless is
- * cluster-mode) discover the topology with CLUSTER SLOTS/SHARDS and identify themselves
- * with CLIENT SETINFO, which only live in `@slow`; and not key-scoped because the key prefix
- * is chosen per route. Pass `accessString` to narrow it (e.g. `~myapp:*`).
+ * Not key-scoped by default because the key prefix is chosen per stack/route: pass
+ * `accessString` (e.g. `~myapp:*`) to narrow it. A runtime that needs more (e.g. a cluster-mode
+ * client's CLUSTER SLOTS, in `@slow`) must widen it the same way.
  */
-export const DEFAULT_ACCESS_STRING = 'on ~* +@all -@dangerous -@admin -@scripting -@pubsub -@blocking';
+export const DEFAULT_ACCESS_STRING = 'on ~* -@all +@read +@write +@connection +eval +evalsha -@dangerous';
 
 /**
  * Access string of the `default` user that replaces the engine's built-in one: switched off
@@ -48,14 +47,19 @@ export const DEFAULT_USER_PASSWORD = {
 } as const;
 
 /** Defaults of `DataCacheProps`. */
-export const DEFAULT_DATA_CACHE = {
+export const DEFAULT_DATA_CACHE: {
+  readonly accessString: string;
+  readonly removalPolicy: RemovalPolicy;
+  readonly logRemovalPolicy: RemovalPolicy;
+  readonly logRetention: logs.RetentionDays;
+} = {
   accessString: DEFAULT_ACCESS_STRING,
   /** A cache holds data derived from the source of truth: rebuilding it is the recovery plan. */
   removalPolicy: RemovalPolicy.DESTROY,
   /** Flow logs and slow logs are audit evidence: they (and their key) outlive the stack. */
   logRemovalPolicy: RemovalPolicy.RETAIN,
   logRetention: logs.RetentionDays.ONE_YEAR,
-} as const;
+};
 
 /** The VPC `DataCache` creates when none is passed. */
 export const DEFAULT_NETWORK = {
@@ -133,7 +137,7 @@ export const SLOW_LOG_DELIVERY = {
 } as const;
 
 /** Accepted ranges, checked at construction. */
-export const LIMITS = {
+export const DATA_CACHE_LIMITS = {
   /** ElastiCache Serverless usage limits. */
   dataStorageGb: { min: 1, max: 5000 },
   ecpuPerSecond: { min: 1000, max: 15_000_000 },

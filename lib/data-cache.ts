@@ -15,7 +15,7 @@ import {
   DEFAULT_USER_PASSWORD,
   DEFAULT_VALKEY_SERVERLESS,
   DISABLED_DEFAULT_USER_ACCESS_STRING,
-  LIMITS,
+  DATA_CACHE_LIMITS,
   SECURE_MEMCACHED,
   SECURE_REPLICATION_GROUP,
   SECURE_SERVERLESS,
@@ -195,7 +195,7 @@ export interface DataCacheProps {
   readonly vpcSubnets?: ec2.SubnetSelection;
   /**
    * Access string of the IAM-authenticated application user (Valkey/Redis only).
-   * @default 'on ~* +@all -@dangerous -@admin -@scripting -@pubsub -@blocking' (see `DEFAULT_ACCESS_STRING`)
+   * @default 'on ~* -@all +@read +@write +@connection +eval +evalsha -@dangerous' (see `DEFAULT_ACCESS_STRING`)
    */
   readonly accessString?: string;
   /**
@@ -267,28 +267,22 @@ export class DataCache extends Construct {
   /** The log group of the replication group's slow log. */
   public readonly slowLogGroup?: logs.ILogGroup;
 
-  private readonly settings: {
-    readonly accessString: string;
-    readonly removalPolicy: RemovalPolicy;
-    readonly logRemovalPolicy: RemovalPolicy;
-    readonly logRetention: logs.RetentionDays;
-  };
+  private readonly settings: typeof DEFAULT_DATA_CACHE;
   private logKey?: kms.Key;
 
   constructor(scope: Construct, id: string, props: DataCacheProps = {}) {
     super(scope, id);
     const engine = props.engine ?? DataCacheEngine.valkeyServerless();
     this.engineName = engine.name;
-    this.settings = withDefaults(
-      {
-        accessString: DEFAULT_DATA_CACHE.accessString as string,
-        removalPolicy: DEFAULT_DATA_CACHE.removalPolicy as RemovalPolicy,
-        logRemovalPolicy: DEFAULT_DATA_CACHE.logRemovalPolicy as RemovalPolicy,
-        logRetention: DEFAULT_DATA_CACHE.logRetention as logs.RetentionDays,
-      },
-      props,
-    );
+    this.settings = withDefaults(DEFAULT_DATA_CACHE, {
+      accessString: props.accessString,
+      removalPolicy: props.removalPolicy,
+      logRemovalPolicy: props.logRemovalPolicy,
+      logRetention: props.logRetention,
+    });
     validateCommonProps(engine, props, this.settings.removalPolicy);
+    // Every prop is checked before anything is built.
+    const resolved = resolveEngine(engine);
 
     if (props.vpc) {
       this.vpc = props.vpc;
@@ -298,16 +292,16 @@ export class DataCache extends Construct {
       this.flowLogGroup = flowLogGroup;
     }
     this.functionSubnets = props.vpcSubnets ?? defaultSubnets(this.vpc);
-    const subnetIds = this.selectCacheSubnets(engine);
+    const subnetIds = this.selectCacheSubnets(resolved);
 
     const built = (() => {
-      switch (engine.config.name) {
+      switch (resolved.name) {
         case 'valkey-serverless':
-          return this.buildServerless(engine.config.options, subnetIds, props.encryptionKey);
+          return this.buildServerless(resolved.options, subnetIds, props.encryptionKey);
         case 'redis':
-          return this.buildReplicationGroup(engine.config.options, subnetIds, props.encryptionKey);
+          return this.buildReplicationGroup(resolved.options, subnetIds, props.encryptionKey);
         case 'memcached':
-          return this.buildMemcached(engine.config.options, subnetIds);
+          return this.buildMemcached(resolved.options, subnetIds);
       }
     })();
     this.securityGroup = built.securityGroup;
@@ -325,7 +319,7 @@ export class DataCache extends Construct {
     this.iamUserArn = built.user?.attrArn;
     this.slowLogGroup = built.slowLogGroup;
 
-    built.resource.applyRemovalPolicy(this.settings.removalPolicy);
+    this.applyRemovalPolicies(built.resource);
   }
 
   /**
@@ -359,9 +353,23 @@ export class DataCache extends Construct {
     if (this.iamUserId) fn.addEnvironment(DATA_CACHE_ENV.user, this.iamUserId);
   }
 
-  private buildServerless(options: ValkeyServerlessOptions, subnetIds: string[], encryptionKey?: kms.IKey): BuiltCache {
-    const o = withDefaults<ValkeyServerlessOptions & { majorEngineVersion: string }>(DEFAULT_VALKEY_SERVERLESS, options);
-    validateServerless(o);
+  /**
+   * The cache gets `removalPolicy`. When it is retained, so is what it keeps using (users,
+   * user group, secret, subnet and parameter groups, security group): CloudFormation cannot
+   * delete them while the cache uses them, and the stack deletion would fail.
+   */
+  private applyRemovalPolicies(cache: CfnResource): void {
+    const policy = this.settings.removalPolicy;
+    cache.applyRemovalPolicy(policy);
+    if (policy !== RemovalPolicy.RETAIN && policy !== RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE) return;
+    for (const construct of this.node.findAll()) {
+      if (construct instanceof CfnResource && RETAINED_WITH_CACHE.includes(construct.cfnResourceType) && construct !== cache) {
+        construct.applyRemovalPolicy(policy);
+      }
+    }
+  }
+
+  private buildServerless(o: ResolvedServerless, subnetIds: string[], encryptionKey?: kms.IKey): BuiltCache {
     // ElastiCache Serverless listens on 6379 (and 6380 for the reader endpoint, unused here); not configurable.
     const port = 6379;
     const securityGroup = this.newSecurityGroup(port);
@@ -393,20 +401,7 @@ export class DataCache extends Construct {
     };
   }
 
-  private buildReplicationGroup(options: ReplicationGroupOptions, subnetIds: string[], encryptionKey?: kms.IKey): BuiltCache {
-    const engine = options.engine ?? DEFAULT_REPLICATION_GROUP.engine;
-    const o = withDefaults<Required<Omit<ReplicationGroupOptions, 'parameters'>> & Pick<ReplicationGroupOptions, 'parameters'>>(
-      {
-        engine,
-        engineVersion: DEFAULT_REPLICATION_GROUP.engineVersion[engine],
-        cacheNodeType: DEFAULT_REPLICATION_GROUP.cacheNodeType,
-        numCacheClusters: DEFAULT_REPLICATION_GROUP.numCacheClusters,
-        port: DEFAULT_REPLICATION_GROUP.port,
-        snapshotRetentionDays: DEFAULT_REPLICATION_GROUP.snapshotRetentionDays,
-      },
-      options,
-    );
-    validateReplicationGroup(o);
+  private buildReplicationGroup(o: ResolvedReplicationGroup, subnetIds: string[], encryptionKey?: kms.IKey): BuiltCache {
     const securityGroup = this.newSecurityGroup(o.port);
     const auth = this.newIamAuth(o.engine);
     const slowLogGroup = this.newLogGroup('SlowLog');
@@ -457,9 +452,7 @@ export class DataCache extends Construct {
     };
   }
 
-  private buildMemcached(options: MemcachedOptions, subnetIds: string[]): BuiltCache {
-    const o = withDefaults<Required<MemcachedOptions>>(DEFAULT_MEMCACHED, options);
-    validateMemcached(o);
+  private buildMemcached(o: ResolvedMemcached, subnetIds: string[]): BuiltCache {
     const securityGroup = this.newSecurityGroup(o.port);
 
     // Memcached has no IAM authentication, and SASL would mean a shared password to distribute:
@@ -493,7 +486,7 @@ export class DataCache extends Construct {
    * user group that holds them.
    */
   private newIamAuth(engine: ReplicationGroupEngine): IamAuth {
-    const baseName = elastiCacheId(this, LIMITS.idMaxLength - '-default'.length);
+    const baseName = elastiCacheId(this, DATA_CACHE_LIMITS.idMaxLength - '-default'.length);
 
     // IAM authentication requires user id == user name.
     const appUserId = `${baseName}-app`;
@@ -508,7 +501,8 @@ export class DataCache extends Construct {
     const defaultUserPassword = new secretsmanager.Secret(this, 'DefaultUserPassword', {
       description: `Password of the switched-off "default" user of ${this.node.path}; no client uses it`,
       generateSecretString: { ...DEFAULT_USER_PASSWORD },
-      removalPolicy: this.settings.removalPolicy,
+      // Secrets cannot be snapshotted; after the cache's final snapshot the secret has no use.
+      removalPolicy: this.settings.removalPolicy === RemovalPolicy.SNAPSHOT ? RemovalPolicy.DESTROY : this.settings.removalPolicy,
     });
     Validations.of(defaultUserPassword).acknowledge({
       id: 'AwsSolutions-SMG4',
@@ -524,6 +518,7 @@ export class DataCache extends Construct {
       accessString: DISABLED_DEFAULT_USER_ACCESS_STRING,
       authenticationMode: {
         Type: 'password',
+        // A {{resolve:secretsmanager:…}} dynamic reference: the password never enters the template.
         Passwords: [defaultUserPassword.secretValue.unsafeUnwrap()],
       },
     });
@@ -564,13 +559,10 @@ export class DataCache extends Construct {
   }
 
   /** Subnet ids of the cache, checked to span enough Availability Zones for the engine. */
-  private selectCacheSubnets(engine: DataCacheEngine): string[] {
+  private selectCacheSubnets(engine: ResolvedEngine): string[] {
     const selected = this.vpc.selectSubnets(this.functionSubnets);
     const azCount = new Set(selected.availabilityZones).size;
-    const needed =
-      engine.config.name === 'memcached' && (engine.config.options.numCacheNodes ?? DEFAULT_MEMCACHED.numCacheNodes) === 1
-        ? 1
-        : 2;
+    const needed = engine.name === 'memcached' && engine.options.numCacheNodes === 1 ? 1 : 2;
     if (azCount < needed) {
       throw new DataCacheValidationError(
         `vpcSubnets must select subnets in at least ${needed} Availability Zones for a ${engine.name} cache (got ${azCount})`,
@@ -658,6 +650,59 @@ export class DataCache extends Construct {
   }
 }
 
+type ResolvedServerless = ValkeyServerlessOptions & { readonly majorEngineVersion: string };
+type ResolvedReplicationGroup = Required<Omit<ReplicationGroupOptions, 'parameters'>> & Pick<ReplicationGroupOptions, 'parameters'>;
+type ResolvedMemcached = Required<MemcachedOptions>;
+
+/** The engine with every default applied and every setting validated. */
+type ResolvedEngine =
+  | { readonly name: 'valkey-serverless'; readonly options: ResolvedServerless }
+  | { readonly name: 'redis'; readonly options: ResolvedReplicationGroup }
+  | { readonly name: 'memcached'; readonly options: ResolvedMemcached };
+
+function resolveEngine(engine: DataCacheEngine): ResolvedEngine {
+  const config = engine.config;
+  switch (config.name) {
+    case 'valkey-serverless': {
+      const options = withDefaults<ResolvedServerless>(DEFAULT_VALKEY_SERVERLESS, config.options);
+      validateServerless(options);
+      return { name: config.name, options };
+    }
+    case 'redis': {
+      const nodeEngine = config.options.engine ?? DEFAULT_REPLICATION_GROUP.engine;
+      const options = withDefaults<ResolvedReplicationGroup>(
+        {
+          engine: nodeEngine,
+          // Unknown engines are reported by validateReplicationGroup, not here.
+          engineVersion: DEFAULT_REPLICATION_GROUP.engineVersion[nodeEngine] ?? '',
+          cacheNodeType: DEFAULT_REPLICATION_GROUP.cacheNodeType,
+          numCacheClusters: DEFAULT_REPLICATION_GROUP.numCacheClusters,
+          port: DEFAULT_REPLICATION_GROUP.port,
+          snapshotRetentionDays: DEFAULT_REPLICATION_GROUP.snapshotRetentionDays,
+        },
+        config.options,
+      );
+      validateReplicationGroup(options);
+      return { name: config.name, options };
+    }
+    case 'memcached': {
+      const options = withDefaults<ResolvedMemcached>(DEFAULT_MEMCACHED, config.options);
+      validateMemcached(options);
+      return { name: config.name, options };
+    }
+  }
+}
+
+/** Resource types a retained cache keeps using. */
+const RETAINED_WITH_CACHE = [
+  'AWS::ElastiCache::User',
+  'AWS::ElastiCache::UserGroup',
+  'AWS::ElastiCache::SubnetGroup',
+  'AWS::ElastiCache::ParameterGroup',
+  'AWS::SecretsManager::Secret',
+  'AWS::EC2::SecurityGroup',
+];
+
 interface IamAuth {
   /** Unique lowercase prefix of the cache's ElastiCache ids. */
   readonly baseName: string;
@@ -734,7 +779,7 @@ function checkIntegerInRange(prop: string, value: number | undefined, range: { m
 }
 
 function checkPort(prop: string, port: number, defaultPort: number): void {
-  checkIntegerInRange(prop, port, LIMITS.port);
+  checkIntegerInRange(prop, port, DATA_CACHE_LIMITS.port);
   if (port === defaultPort) {
     invalid(`${prop} must not be the engine's default port ${defaultPort} (AwsSolutions-AEC5); use e.g. ${defaultPort + 1}`);
   }
@@ -783,42 +828,42 @@ function validateCommonProps(engine: DataCacheEngine, props: DataCacheProps, rem
   }
 }
 
-function validateServerless(o: ValkeyServerlessOptions & { majorEngineVersion: string }): void {
+function validateServerless(o: ResolvedServerless): void {
   if (!Token.isUnresolved(o.majorEngineVersion)) {
     const major = Number(o.majorEngineVersion);
-    if (!/^\d+$/.test(o.majorEngineVersion) || major < LIMITS.minServerlessValkeyMajor) {
+    if (!/^\d+$/.test(o.majorEngineVersion) || major < DATA_CACHE_LIMITS.minServerlessValkeyMajor) {
       invalid(
-        `engine.majorEngineVersion must be a major version, ${LIMITS.minServerlessValkeyMajor} or later ` +
+        `engine.majorEngineVersion must be a major version, ${DATA_CACHE_LIMITS.minServerlessValkeyMajor} or later ` +
           `(IAM authentication); got "${o.majorEngineVersion}"`,
       );
     }
   }
-  checkIntegerInRange('engine.maxDataStorageGb', o.maxDataStorageGb, LIMITS.dataStorageGb);
-  checkIntegerInRange('engine.maxEcpuPerSecond', o.maxEcpuPerSecond, LIMITS.ecpuPerSecond);
+  checkIntegerInRange('engine.maxDataStorageGb', o.maxDataStorageGb, DATA_CACHE_LIMITS.dataStorageGb);
+  checkIntegerInRange('engine.maxEcpuPerSecond', o.maxEcpuPerSecond, DATA_CACHE_LIMITS.ecpuPerSecond);
 }
 
-function validateReplicationGroup(o: Required<Omit<ReplicationGroupOptions, 'parameters'>> & Pick<ReplicationGroupOptions, 'parameters'>): void {
+function validateReplicationGroup(o: ResolvedReplicationGroup): void {
   if (o.engine !== 'valkey' && o.engine !== 'redis') {
     invalid(`engine.engine must be "valkey" or "redis" (got "${o.engine}")`);
   }
   checkMinVersion(
     'engine.engineVersion',
     o.engineVersion,
-    LIMITS.minEngineVersion[o.engine],
+    DATA_CACHE_LIMITS.minEngineVersion[o.engine],
     `IAM authentication and TransitEncryptionMode "required" on ${o.engine}`,
   );
   checkNodeType('engine.cacheNodeType', o.cacheNodeType);
-  checkIntegerInRange('engine.numCacheClusters', o.numCacheClusters, LIMITS.numCacheClusters);
-  checkPort('engine.port', o.port, LIMITS.defaultPort[o.engine]);
-  checkIntegerInRange('engine.snapshotRetentionDays', o.snapshotRetentionDays, LIMITS.snapshotRetentionDays);
+  checkIntegerInRange('engine.numCacheClusters', o.numCacheClusters, DATA_CACHE_LIMITS.numCacheClusters);
+  checkPort('engine.port', o.port, DATA_CACHE_LIMITS.defaultPort[o.engine]);
+  checkIntegerInRange('engine.snapshotRetentionDays', o.snapshotRetentionDays, DATA_CACHE_LIMITS.snapshotRetentionDays);
   if (o.parameters && Object.keys(o.parameters).length === 0) {
     invalid('engine.parameters must name at least one parameter when set (leave it out for the default parameter group)');
   }
 }
 
-function validateMemcached(o: Required<MemcachedOptions>): void {
-  checkMinVersion('engine.engineVersion', o.engineVersion, LIMITS.minEngineVersion.memcached, 'in-transit encryption on Memcached');
+function validateMemcached(o: ResolvedMemcached): void {
+  checkMinVersion('engine.engineVersion', o.engineVersion, DATA_CACHE_LIMITS.minEngineVersion.memcached, 'in-transit encryption on Memcached');
   checkNodeType('engine.cacheNodeType', o.cacheNodeType);
-  checkIntegerInRange('engine.numCacheNodes', o.numCacheNodes, LIMITS.numCacheNodes);
-  checkPort('engine.port', o.port, LIMITS.defaultPort.memcached);
+  checkIntegerInRange('engine.numCacheNodes', o.numCacheNodes, DATA_CACHE_LIMITS.numCacheNodes);
+  checkPort('engine.port', o.port, DATA_CACHE_LIMITS.defaultPort.memcached);
 }

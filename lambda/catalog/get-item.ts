@@ -1,18 +1,17 @@
 import { apiHandler, ApiHandler } from '../runtime/http/handler';
 import { notFound } from '../runtime/http/errors';
 import { pathParameter } from '../runtime/http/request';
-import { json } from '../runtime/http/response';
-import { routeSettings } from '../runtime/http/route-settings';
+import { cacheableJson } from '../runtime/http/caching';
 import { CatalogDeps, catalogDeps } from './deps';
 import { parseItemId } from './item';
 
-/** GET /items/{id}: one item, or 404. */
+/** GET /items/{id}: one item (with ETag and the route's Cache-Control, 304 when unchanged), or 404. */
 export function createGetItemHandler(deps: () => CatalogDeps): ApiHandler {
   return apiHandler(async (event) => {
     const id = parseItemId(pathParameter(event, 'id'));
     const item = await deps().items.get(id);
     if (!item) throw notFound(`Item ${id} not found`);
-    return json(200, item, routeSettings().cacheHeaders);
+    return cacheableJson(event, 200, item);
   });
 }
 

@@ -1,8 +1,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { apiHandler, ApiHandler } from '../runtime/http/handler';
 import { badRequest } from '../runtime/http/errors';
-import { json } from '../runtime/http/response';
-import { routeSettings } from '../runtime/http/route-settings';
+import { cacheableJson } from '../runtime/http/caching';
 import { CatalogDeps, catalogDeps } from './deps';
 import { parseItemId } from './item';
 
@@ -14,11 +13,10 @@ export function createListItemsHandler(deps: () => CatalogDeps): ApiHandler {
   return apiHandler(async (event) => {
     const { limit, cursor } = parsePageQuery(event);
     const page = await deps().items.list(limit, cursor);
-    return json(
-      200,
-      { items: page.items, nextCursor: page.nextCursor === undefined ? undefined : encodeCursor(page.nextCursor) },
-      routeSettings().cacheHeaders,
-    );
+    return cacheableJson(event, 200, {
+      items: page.items,
+      nextCursor: page.nextCursor === undefined ? undefined : encodeCursor(page.nextCursor),
+    });
   });
 }
 

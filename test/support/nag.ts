@@ -23,6 +23,10 @@ export function nagApp(props: AppProps & { bundle?: boolean } = {}): App {
   const { bundle, ...appProps } = props;
   const app = new App({
     outdir: testOutdir(),
+    // aws-cdk-lib's built-in CloudFormation schema validation costs 5 to 15 s per test file;
+    // CI runs cfn-lint, which checks the same schemas, over every template tests write, and
+    // `cdk synth` of the sample app keeps the built-in validation on.
+    builtinCloudFormationValidation: false,
     ...appProps,
     context: { ...(bundle ? {} : SKIP_BUNDLING), ...(appProps.context ?? {}) },
   });

@@ -26,6 +26,11 @@ interface Lifetimes {
   readonly jitter: number;
 }
 
+/** A lookup running in this process; concurrent callers of the same key share its promise. */
+interface Flight {
+  promise: Promise<unknown> | undefined;
+}
+
 /** An entry that may be served: right format, right group generation, value parsed. */
 interface Usable {
   readonly entry: Entry;
@@ -61,7 +66,7 @@ export class DataCache {
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly breaker: CircuitBreaker;
-  private readonly inFlight = new Map<string, Promise<unknown>>();
+  private readonly inFlight = new Map<string, Flight>();
   private readonly refreshes = new Set<Promise<void>>();
   private counters: DataCacheStats = emptyStats();
 
@@ -87,11 +92,15 @@ export class DataCache {
     const running = this.inFlight.get(keys.key);
     if (running !== undefined) {
       this.counters.coalesced++;
-      return running as Promise<T | undefined>;
+      return running.promise as Promise<T | undefined>;
     }
     const policy = options === undefined ? this.defaults : lifetimes({ ...this.policyDefaults(), ...definedOnly(options) });
-    const lookup = this.lookup(keys, load, policy).finally(() => this.inFlight.delete(keys.key));
-    this.inFlight.set(keys.key, lookup);
+    // Registered before the lookup starts, and removed by the lookup itself when it settles (a
+    // `.finally()` here would cost one more promise on every hit).
+    const flight: Flight = { promise: undefined };
+    this.inFlight.set(keys.key, flight);
+    const lookup = this.lookup(keys, load, policy, flight);
+    flight.promise = lookup;
     return lookup;
   }
 
@@ -127,51 +136,56 @@ export class DataCache {
     await this.store.close();
   }
 
-  private async lookup<T>(keys: EntryKeys, load: Loader<T>, policy: Lifetimes): Promise<T | undefined> {
-    if (!this.breaker.allow()) {
-      this.counters.bypass++;
-      return this.loadOnly(load, undefined);
-    }
-    let read: StoreRead;
-    let generation = '';
+  private async lookup<T>(keys: EntryKeys, load: Loader<T>, policy: Lifetimes, flight: Flight): Promise<T | undefined> {
+    // Every return below awaits its promise, so the `finally` runs only once the call has settled.
     try {
-      read = await this.store.read(keys.key, keys.generationKey);
-      if (keys.generationKey !== undefined) {
-        // A missing counter (new group, or evicted) is created first so fills carry a real generation.
-        generation = read.generation ?? (await this.store.ensureGeneration(keys.generationKey));
+      if (!this.breaker.allow()) {
+        this.counters.bypass++;
+        return await this.loadOnly(load, undefined);
       }
-      this.succeeded();
-    } catch (err) {
-      this.failed(err);
-      return this.loadOnly(load, undefined);
-    }
-
-    const usable = read.item && this.usable(read.item.text, generation);
-    const now = this.now();
-    if (usable !== undefined) {
-      if (now < usable.entry.freshUntil) {
-        this.counters.hits++;
-        if (usable.entry.json === undefined) this.counters.negativeHits++;
-        return usable.value as T | undefined;
-      }
-      if (now < usable.entry.freshUntil + policy.staleWhileRevalidateMs) {
-        return this.serveStale(keys, read.item as StoredItem, usable, load, policy, generation);
-      }
-    }
-    this.counters.misses++;
-    const fallback = usable !== undefined && now < usable.entry.freshUntil + policy.staleIfErrorMs ? usable : undefined;
-    let lease: FillLease | undefined;
-    if (read.filling !== true) {
+      let read: StoreRead;
+      let generation = '';
       try {
-        lease = await this.store.acquireLease(keys.key, this.leaseTtlMs, read.item);
+        read = await this.store.read(keys.key, keys.generationKey);
+        if (keys.generationKey !== undefined) {
+          // A missing counter (new group, or evicted) is created first so fills carry a real generation.
+          generation = read.generation ?? (await this.store.ensureGeneration(keys.generationKey));
+        }
         this.succeeded();
       } catch (err) {
         this.failed(err);
-        return this.loadOnly(load, fallback);
+        return await this.loadOnly(load, undefined);
       }
+
+      const usable = read.item && this.usable(read.item.text, generation);
+      const now = this.now();
+      if (usable !== undefined) {
+        if (now < usable.entry.freshUntil) {
+          this.counters.hits++;
+          if (usable.entry.json === undefined) this.counters.negativeHits++;
+          return usable.value as T | undefined;
+        }
+        if (now < usable.entry.freshUntil + policy.staleWhileRevalidateMs) {
+          return await this.serveStale(keys, read.item as StoredItem, usable, load, policy, generation);
+        }
+      }
+      this.counters.misses++;
+      const fallback = usable !== undefined && now < usable.entry.freshUntil + policy.staleIfErrorMs ? usable : undefined;
+      let lease: FillLease | undefined;
+      if (read.filling !== true) {
+        try {
+          lease = await this.store.acquireLease(keys.key, this.leaseTtlMs, read.item);
+          this.succeeded();
+        } catch (err) {
+          this.failed(err);
+          return await this.loadOnly(load, fallback);
+        }
+      }
+      if (lease !== undefined) return await this.loadAndFill(keys, lease, load, policy, generation, fallback);
+      return await this.waitForFill(keys, read.item, load, policy, generation, fallback);
+    } finally {
+      if (this.inFlight.get(keys.key) === flight) this.inFlight.delete(keys.key);
     }
-    if (lease !== undefined) return this.loadAndFill(keys, lease, load, policy, generation, fallback);
-    return this.waitForFill(keys, read.item, load, policy, generation, fallback);
   }
 
   /** Another caller holds the lease: poll for its value, then load (and fill only if the lease is free by then). */

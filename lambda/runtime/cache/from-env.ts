@@ -82,7 +82,10 @@ export function createStore(settings: DataCacheSettings): CacheStore {
       return new MemoryStore();
     case 'memcached': {
       const { MemcachedStore: Store } = require('./memcached-store') as { MemcachedStore: typeof MemcachedStore };
-      return new Store({ ...connection, servers: settings.endpoints, tls: settings.tls });
+      // ElastiCache configuration endpoints (`<cluster>.<id>.cfg.<region>.cache.amazonaws.com`)
+      // resolve to one node; the cluster's nodes are found with Auto Discovery.
+      const autoDiscovery = settings.endpoints.length === 1 && settings.endpoints[0].host.includes('.cfg.');
+      return new Store({ ...connection, servers: settings.endpoints, tls: settings.tls, autoDiscovery });
     }
     case 'redis':
     case 'valkey-serverless': {

@@ -17,6 +17,15 @@ export interface MemcachedEndpoint {
 export interface MemcachedConnectOptions extends MemcachedEndpoint {
   /** TLS (ElastiCache in-transit encryption); `true` or Node TLS options. */
   readonly tls?: boolean | tls.ConnectionOptions;
+  /** Name the TLS certificate must be for, when `host` is an IP address. @default host */
+  readonly servername?: string;
+}
+
+/** A node of an ElastiCache Memcached cluster, as Auto Discovery lists it. */
+export interface MemcachedNode {
+  readonly host: string;
+  readonly ip?: string;
+  readonly port: number;
 }
 
 export interface MemcachedValue {
@@ -63,7 +72,7 @@ export class MemcachedConnection {
     return new Promise((resolve, reject) => {
       const tlsOptions = options.tls === true ? {} : options.tls;
       const socket = tlsOptions
-        ? tls.connect({ host: options.host, port: options.port, servername: net.isIP(options.host) ? undefined : options.host, ...tlsOptions })
+        ? tls.connect({ host: options.host, port: options.port, servername: serverName(options), ...tlsOptions })
         : net.connect({ host: options.host, port: options.port });
       const onError = (err: Error) => {
         socket.destroy();
@@ -117,6 +126,28 @@ export class MemcachedConnection {
     return reply === 'NOT_FOUND' ? undefined : reply;
   }
 
+  /**
+   * ElastiCache Auto Discovery: the cluster's nodes, asked of a configuration endpoint
+   * (`config get cluster`). Rejects with a MemcachedError on servers that do not know it.
+   */
+  async configGetCluster(): Promise<{ version: number; nodes: MemcachedNode[] }> {
+    const reply = (await this.send(`config get cluster${CRLF}`, true)) as Map<string, MemcachedValue>;
+    const config = reply.get('cluster');
+    if (config === undefined) throw new MemcachedError('no cluster configuration in the reply');
+    // "<version>\n<host>|<ip>|<port> <host>|<ip>|<port>...\n"
+    const [version, list = ''] = config.value.split('\n');
+    const nodes = list
+      .trim()
+      .split(' ')
+      .filter(Boolean)
+      .map((node) => {
+        const [host, ip, port] = node.split('|');
+        return { host, ip: ip || undefined, port: Number(port) };
+      });
+    if (nodes.length === 0 || nodes.some((n) => !n.host || !(n.port > 0))) throw new MemcachedError(`malformed cluster configuration "${config.value}"`);
+    return { version: Number(version), nodes };
+  }
+
   /** Server version (a cheap round trip). */
   async version(): Promise<string> {
     return ((await this.send(`version${CRLF}`, false)) as string).replace(/^VERSION /, '');
@@ -150,8 +181,8 @@ export class MemcachedConnection {
       if (lineEnd < 0) break;
       const line = this.buffer.toString('utf8', offset, lineEnd);
       const request = this.pending[0];
-      if (request.multiLine && line.startsWith('VALUE ')) {
-        // VALUE <key> <flags> <bytes> [<cas unique>]
+      if (request.multiLine && (line.startsWith('VALUE ') || line.startsWith('CONFIG '))) {
+        // VALUE <key> <flags> <bytes> [<cas unique>], or CONFIG <key> <flags> <bytes> (auto discovery)
         const [, key, flags, size, cas] = line.split(' ');
         const dataStart = lineEnd + 2;
         const dataEnd = dataStart + Number(size);
@@ -179,6 +210,12 @@ export class MemcachedConnection {
     const waiting = this.pending.splice(0);
     for (const request of waiting) request.reject(err);
   }
+}
+
+/** SNI and certificate name: never an IP address (RFC 6066). */
+function serverName(options: MemcachedConnectOptions): string | undefined {
+  const name = options.servername ?? options.host;
+  return net.isIP(name) ? undefined : name;
 }
 
 function checkKey(key: string): void {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { hashTag, leaseKey } from './keys';
-import { MemcachedConnection, MemcachedEndpoint } from './memcached-client';
+import { MemcachedConnection, MemcachedEndpoint, MemcachedError } from './memcached-client';
 import { ConnectionSlot, leaseToken } from './store';
 import { CacheStore, ConnectionOptions, FillLease, StoreRead } from './types';
 
@@ -10,6 +10,28 @@ export interface MemcachedStoreOptions extends ConnectionOptions {
   readonly servers: readonly MemcachedEndpoint[];
   /** TLS (ElastiCache in-transit encryption); `true` or Node TLS options. @default false */
   readonly tls?: boolean | TlsConnectionOptions;
+  /**
+   * The single server is an ElastiCache configuration endpoint: ask it for the cluster's nodes
+   * (Auto Discovery, `config get cluster`) and spread keys over them, so every container (and
+   * the purge function) agrees on each key's node. A server that does not know the command is
+   * used as the only node. @default false
+   */
+  readonly autoDiscovery?: boolean;
+  /** How often the node list is asked again (nodes are added or replaced). @default 60000 */
+  readonly discoveryIntervalMs?: number;
+}
+
+/** Where a node is reached: by IP when Auto Discovery gives one (no DNS lookup), TLS-checked against its name. */
+interface NodeAddress extends MemcachedEndpoint {
+  readonly servername?: string;
+}
+
+interface Node {
+  /** `host:port`, what keys are hashed against: the same in every container. */
+  readonly id: string;
+  /** The address connected to; a node whose IP changed gets a new connection. */
+  readonly address: string;
+  readonly slot: ConnectionSlot<MemcachedConnection>;
 }
 
 /**
@@ -32,28 +54,27 @@ const REFRESH_LEASE = 'r';
  */
 export class MemcachedStore implements CacheStore {
   readonly engine = 'memcached' as const;
-  private readonly slots: ConnectionSlot<MemcachedConnection>[];
-  private readonly servers: readonly MemcachedEndpoint[];
+  private nodes: Node[] = [];
+  /** Set while the node list comes from Auto Discovery. */
+  private readonly configEndpoint: ConnectionSlot<MemcachedConnection> | undefined;
+  private readonly discoveryIntervalMs: number;
+  private discoveredAt = 0;
+  private discovering: Promise<void> | undefined;
 
-  constructor(options: MemcachedStoreOptions) {
+  constructor(private readonly options: MemcachedStoreOptions) {
     if (options.servers.length === 0) throw new Error('MemcachedStore needs at least one server');
-    this.servers = options.servers;
-    this.slots = options.servers.map(
-      (server) =>
-        new ConnectionSlot<MemcachedConnection>(
-          {
-            open: () => MemcachedConnection.connect({ ...server, tls: options.tls }),
-            close: (connection) => connection.destroy(),
-            isOpen: (connection) => connection.isOpen,
-          },
-          options,
-        ),
-    );
+    if (options.autoDiscovery === true) {
+      if (options.servers.length !== 1) throw new Error('Auto Discovery takes the one configuration endpoint');
+      this.configEndpoint = this.slot(options.servers[0]);
+    } else {
+      this.setNodes(options.servers);
+    }
+    this.discoveryIntervalMs = options.discoveryIntervalMs ?? 60_000;
   }
 
   async read(key: string, generationKey?: string): Promise<StoreRead> {
     const keys = generationKey === undefined ? [key] : [key, generationKey];
-    const found = await this.slotFor(key).run((c) => c.gets(keys));
+    const found = await this.run(key, (c) => c.gets(keys));
     const value = found.get(key);
     const generation = generationKey === undefined ? undefined : found.get(generationKey)?.value;
     if (value === undefined) return { generation };
@@ -62,18 +83,17 @@ export class MemcachedStore implements CacheStore {
   }
 
   async acquireLease(key: string, ttlMs: number, seen: { version?: string } | undefined): Promise<FillLease | undefined> {
-    const slot = this.slotFor(key);
     const seconds = leaseSeconds(ttlMs);
     if (seen?.version !== undefined) {
       const token = REFRESH_LEASE + leaseToken();
-      const reply = await slot.run((c) => c.add(leaseKey(key), token, seconds));
+      const reply = await this.run(key, (c) => c.add(leaseKey(key), token, seconds));
       return reply === 'STORED' ? { token, version: seen.version } : undefined;
     }
     const token = MARKER_LEASE + leaseToken();
     const marker = FILL_MARKER + token;
-    const added = await slot.run((c) => c.add(key, marker, seconds));
+    const added = await this.run(key, (c) => c.add(key, marker, seconds));
     if (added !== 'STORED') return undefined;
-    const current = (await slot.run((c) => c.gets([key]))).get(key);
+    const current = (await this.run(key, (c) => c.gets([key]))).get(key);
     // Invalidated (or expired and re-leased) between add and gets: someone else's turn.
     if (current?.value !== marker || current.cas === undefined) return undefined;
     return { token, version: current.cas };
@@ -82,66 +102,125 @@ export class MemcachedStore implements CacheStore {
   async fill(key: string, text: string, ttlMs: number, lease: FillLease): Promise<boolean> {
     if (lease.version === undefined) return false;
     const version = lease.version;
-    const slot = this.slotFor(key);
-    const reply = await slot.run((c) => c.cas(key, text, storeSeconds(ttlMs), version));
-    if (lease.token.startsWith(REFRESH_LEASE)) await slot.run((c) => c.delete(leaseKey(key)));
+    const reply = await this.run(key, (c) => c.cas(key, text, storeSeconds(ttlMs), version));
+    if (lease.token.startsWith(REFRESH_LEASE)) await this.run(key, (c) => c.delete(leaseKey(key)));
     return reply === 'STORED';
   }
 
   async releaseLease(key: string, lease: FillLease): Promise<void> {
-    const slot = this.slotFor(key);
     if (lease.token.startsWith(REFRESH_LEASE)) {
-      await slot.run((c) => c.delete(leaseKey(key)));
+      await this.run(key, (c) => c.delete(leaseKey(key)));
     } else if (lease.version !== undefined) {
       const version = lease.version;
       // A conditional delete: expire the marker now, unless it has been replaced since.
-      await slot.run((c) => c.cas(key, '', -1, version));
+      await this.run(key, (c) => c.cas(key, '', -1, version));
     }
   }
 
   async invalidate(key: string): Promise<void> {
-    const slot = this.slotFor(key);
-    await slot.run((c) => Promise.all([c.delete(key), c.delete(leaseKey(key))]));
+    await this.run(key, (c) => Promise.all([c.delete(key), c.delete(leaseKey(key))]));
   }
 
   async ensureGeneration(generationKey: string): Promise<string> {
-    const slot = this.slotFor(generationKey);
     // Start from the clock, not 0, so a counter that was evicted never returns to an old value.
-    await slot.run((c) => c.add(generationKey, String(Date.now()), 0));
-    const current = (await slot.run((c) => c.gets([generationKey]))).get(generationKey);
+    await this.run(generationKey, (c) => c.add(generationKey, String(Date.now()), 0));
+    const current = (await this.run(generationKey, (c) => c.gets([generationKey]))).get(generationKey);
     if (current === undefined) throw new Error(`generation counter ${generationKey} vanished`);
     return current.value;
   }
 
   async bumpGeneration(generationKey: string): Promise<string> {
-    const slot = this.slotFor(generationKey);
     for (let attempt = 0; attempt < 3; attempt++) {
-      const next = await slot.run((c) => c.incr(generationKey, 1));
+      const next = await this.run(generationKey, (c) => c.incr(generationKey, 1));
       if (next !== undefined) return next;
       const initial = String(Date.now());
-      if ((await slot.run((c) => c.add(generationKey, initial, 0))) === 'STORED') return initial;
+      if ((await this.run(generationKey, (c) => c.add(generationKey, initial, 0))) === 'STORED') return initial;
     }
     throw new Error(`could not bump generation counter ${generationKey}`);
   }
 
   async close(): Promise<void> {
-    for (const slot of this.slots) slot.close();
+    this.configEndpoint?.close();
+    for (const node of this.nodes) node.slot.close();
   }
 
-  /** Rendezvous hashing on the hash tag: a value, its lease and its group counter share a server. */
-  private slotFor(key: string): ConnectionSlot<MemcachedConnection> {
-    if (this.slots.length === 1) return this.slots[0];
+  /** The nodes now in use, as `host:port` (Auto Discovery's result, or the servers given). */
+  get nodeIds(): string[] {
+    return this.nodes.map((n) => n.id);
+  }
+
+  /** Runs `command` on the node that owns `key`, finding the nodes first if needed. */
+  private run<T>(key: string, command: (connection: MemcachedConnection) => Promise<T>): Promise<T> {
+    if (this.configEndpoint !== undefined && Date.now() - this.discoveredAt >= this.discoveryIntervalMs) {
+      const discovery = this.discover();
+      // With a node list in hand, refresh it alongside rather than delay this command.
+      if (this.nodes.length === 0) return discovery.then(() => this.nodeFor(key).run(command));
+      discovery.catch(() => undefined);
+    }
+    return this.nodeFor(key).run(command);
+  }
+
+  private discover(): Promise<void> {
+    this.discovering ??= this.askForNodes().finally(() => {
+      this.discovering = undefined;
+    });
+    return this.discovering;
+  }
+
+  private async askForNodes(): Promise<void> {
+    const endpoint = this.configEndpoint as ConnectionSlot<MemcachedConnection>;
+    try {
+      const { nodes } = await endpoint.run((c) => c.configGetCluster());
+      this.setNodes(nodes.map((n) => ({ id: `${n.host}:${n.port}`, host: n.ip ?? n.host, port: n.port, servername: n.host })));
+    } catch (err) {
+      if (err instanceof MemcachedError) {
+        // Not a configuration endpoint (e.g. a serverless cache or a plain memcached): it is the node.
+        this.setNodes(this.options.servers);
+      } else if (this.nodes.length === 0) {
+        throw err; // unreachable: this call fails open; the next one asks again
+      }
+      // Unreachable with a known node list: keep it and ask again after the interval.
+    }
+    this.discoveredAt = Date.now();
+  }
+
+  private setNodes(endpoints: readonly (NodeAddress & { readonly id?: string })[]): void {
+    const current = new Map(this.nodes.map((n) => [n.address, n]));
+    this.nodes = endpoints.map((endpoint) => {
+      const id = endpoint.id ?? `${endpoint.host}:${endpoint.port}`;
+      const address = `${endpoint.servername ?? ''}|${endpoint.host}:${endpoint.port}`;
+      const node = current.get(address) ?? { id, address, slot: this.slot(endpoint) };
+      current.delete(address);
+      return node;
+    });
+    for (const gone of current.values()) gone.slot.close();
+  }
+
+  private slot(endpoint: NodeAddress): ConnectionSlot<MemcachedConnection> {
+    return new ConnectionSlot<MemcachedConnection>(
+      {
+        open: () => MemcachedConnection.connect({ ...endpoint, tls: this.options.tls }),
+        close: (connection) => connection.destroy(),
+        isOpen: (connection) => connection.isOpen,
+      },
+      this.options,
+    );
+  }
+
+  /** Rendezvous hashing on the hash tag: a value, its lease and its group counter share a node. */
+  private nodeFor(key: string): ConnectionSlot<MemcachedConnection> {
+    if (this.nodes.length === 1) return this.nodes[0].slot;
     const tag = hashTag(key);
-    let best = 0;
+    let best = this.nodes[0];
     let bestScore = -1;
-    this.servers.forEach((server, index) => {
-      const score = createHash('sha1').update(`${server.host}:${server.port}/${tag}`).digest().readUInt32BE(0);
+    for (const node of this.nodes) {
+      const score = createHash('sha1').update(`${node.id}/${tag}`).digest().readUInt32BE(0);
       if (score > bestScore) {
-        best = index;
+        best = node;
         bestScore = score;
       }
-    });
-    return this.slots[best];
+    }
+    return best.slot;
   }
 }
 

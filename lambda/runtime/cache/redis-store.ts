@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import Redis from 'iovalkey';
 import { leaseKey } from './keys';
@@ -77,13 +78,12 @@ export class RedisStore implements CacheStore {
     );
   }
 
-  async read(key: string, generationKey?: string): Promise<StoreRead> {
-    if (generationKey === undefined) {
-      const text = await this.slot.run((c) => c.get(key));
-      return text === null ? {} : { item: { text } };
-    }
-    const [text, generation] = await this.slot.run((c) => c.mget(key, generationKey));
-    return { item: text === null ? undefined : { text }, generation: generation ?? undefined };
+  read(key: string, generationKey?: string): Promise<StoreRead> {
+    if (generationKey === undefined) return this.slot.run((c) => c.get(key), toRead);
+    return this.slot.run(
+      (c) => c.mget(key, generationKey),
+      ([text, generation]) => ({ item: text === null ? undefined : { text }, generation: generation ?? undefined }),
+    );
   }
 
   async acquireLease(key: string, ttlMs: number): Promise<FillLease | undefined> {
@@ -126,9 +126,7 @@ export class RedisStore implements CacheStore {
     const client = new Redis({
       host,
       port,
-      tls: tls === true ? { servername: host } : tls || undefined,
-      username,
-      password: typeof password === 'function' ? await password() : password,
+      tls: tls === true ? { servername: isIP(host) ? undefined : host } : tls || undefined,
       lazyConnect: true,
       enableOfflineQueue: false,
       enableReadyCheck: false,
@@ -138,14 +136,35 @@ export class RedisStore implements CacheStore {
       connectTimeout: connectTimeoutMs,
       keepAlive: 30_000,
       noDelay: true,
+      // Closing abandons whatever is pending: destroy the socket now, not after a 2 s grace timer
+      // that would keep the event loop (and a test runner, or a local process) alive.
+      disconnectTimeout: 0,
     });
     // Failures reach callers through command promises; without a listener iovalkey logs each one.
     client.on('error', () => undefined);
     await client.connect();
+    if (password !== undefined) {
+      // AUTH here rather than through iovalkey's options: iovalkey (without its ready check)
+      // reports the connection ready before the AUTH reply, so a refused token would only show
+      // up on later commands. A connection is handed out only once authenticated.
+      const secret = typeof password === 'function' ? await password() : password;
+      try {
+        await (username === undefined ? client.auth(secret) : client.auth(username, secret));
+      } catch (err) {
+        client.disconnect();
+        throw err;
+      }
+    }
     // An idle connection must not keep a process (a test, a local run) alive.
     (client as unknown as { stream?: { unref?: () => void } }).stream?.unref?.();
     return client;
   }
+}
+
+const MISSING: StoreRead = {};
+
+function toRead(text: string | null): StoreRead {
+  return text === null ? MISSING : { item: { text } };
 }
 
 async function evalScript(client: Redis, code: Script, keys: string[], args: string[]): Promise<unknown> {

@@ -12,6 +12,24 @@ export class CacheTimeoutError extends Error {
   }
 }
 
+/** A command in flight and the time by which it must have answered. */
+interface Watch<C> {
+  readonly deadline: number;
+  readonly connection: C;
+  readonly reject: (err: Error) => void;
+  /** Set by the watchdog: the caller has had its timeout, and a timeout is never retried. */
+  timedOut?: boolean;
+}
+
+/** Calls `command`, turning a synchronous throw into a rejection. */
+function invoke<C, T>(command: (connection: C) => Promise<T>, connection: C): Promise<T> {
+  try {
+    return command(connection);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
 /** How a backend opens and closes its connections; ConnectionSlot does the rest. */
 export interface Connector<C> {
   /** Resolves once the connection can take commands (TLS and auth included). */
@@ -37,6 +55,9 @@ export class ConnectionSlot<C> {
   private connection: C | undefined;
   private openedAt = 0;
   private opening: Promise<C> | undefined;
+  private readonly watching = new Set<Watch<C>>();
+  private watchdog: NodeJS.Timeout | undefined;
+  private watchdogHeld = false;
 
   constructor(private readonly connector: Connector<C>, options: ConnectionOptions = {}) {
     this.connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
@@ -44,19 +65,14 @@ export class ConnectionSlot<C> {
     this.maxConnectionAgeMs = options.maxConnectionAgeMs ?? DEFAULT_MAX_CONNECTION_AGE_MS;
   }
 
-  /** Runs `command` on the connection, opening one if needed. */
-  async run<T>(command: (connection: C) => Promise<T>): Promise<T> {
+  /**
+   * Runs `command` on the connection, opening one if needed. `map` shapes the reply in the same
+   * step (one promise hop less on the hit path than mapping afterwards).
+   */
+  run<T, R = T>(command: (connection: C) => Promise<T>, map?: (reply: T) => R): Promise<R> {
     const reused = this.reusable();
-    const connection = reused ?? (await this.connect());
-    try {
-      return await this.timed(command(connection), connection);
-    } catch (err) {
-      if (reused === undefined || err instanceof CacheTimeoutError || this.connector.isOpen(connection)) throw err;
-      // The socket died while idle (frozen Lambda, server or NAT closed it): retry once on a new one.
-      this.drop(connection);
-      const fresh = await this.connect();
-      return this.timed(command(fresh), fresh);
-    }
+    if (reused === undefined) return this.connect().then((fresh) => this.timed(invoke(command, fresh), fresh, map));
+    return this.timed(invoke(command, reused), reused, map, command);
   }
 
   /** Closes the connection; the next command opens a new one. */
@@ -110,26 +126,84 @@ export class ConnectionSlot<C> {
     });
   }
 
-  private timed<T>(pending: Promise<T>, connection: C): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      // This timer is also what keeps the event loop alive while a command is in flight, since
-      // sockets are unref'd so an idle connection never holds a process open.
-      const timer = setTimeout(() => {
-        this.drop(connection);
-        reject(new CacheTimeoutError('command', this.commandTimeoutMs));
-      }, this.commandTimeoutMs);
+  /**
+   * Races a command against its deadline. One watchdog timer per slot checks every command in
+   * flight, instead of a timer per command: arming and clearing a timer per command added a
+   * measurable ~5 us to every cache hit (bench/data-cache.bench.ts).
+   */
+  private timed<T, R>(pending: Promise<T>, connection: C, map: ((reply: T) => R) | undefined, retry?: (connection: C) => Promise<T>): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      const watch: Watch<C> = { deadline: performance.now() + this.commandTimeoutMs, connection, reject };
+      this.watching.add(watch);
+      this.armWatchdog();
       pending.then(
         (value) => {
-          clearTimeout(timer);
-          resolve(value);
+          this.unwatch(watch);
+          if (map === undefined) {
+            resolve(value as unknown as R);
+            return;
+          }
+          try {
+            resolve(map(value));
+          } catch (err) {
+            reject(err);
+          }
         },
         (err: unknown) => {
-          clearTimeout(timer);
-          reject(err);
+          this.unwatch(watch);
+          if (retry === undefined || watch.timedOut === true || this.connector.isOpen(connection)) {
+            reject(err);
+            return;
+          }
+          // The reused socket had died while idle (frozen Lambda, server or NAT closed it):
+          // retry once on a new connection.
+          this.drop(connection);
+          resolve(this.connect().then((fresh) => this.timed(invoke(retry, fresh), fresh, map)));
         },
       );
     });
   }
+
+  private armWatchdog(): void {
+    if (this.watchdog === undefined) {
+      this.watchdog = setTimeout(this.checkDeadlines, this.commandTimeoutMs);
+      this.watchdogHeld = true;
+    } else if (!this.watchdogHeld) {
+      // The watchdog is what keeps the event loop alive while a command is in flight (sockets
+      // are unref'd so an idle connection never holds a process open).
+      this.watchdog.ref();
+      this.watchdogHeld = true;
+    }
+  }
+
+  private unwatch(watch: Watch<C>): void {
+    this.watching.delete(watch);
+    if (this.watching.size === 0 && this.watchdog !== undefined && this.watchdogHeld) {
+      this.watchdog.unref();
+      this.watchdogHeld = false;
+    }
+  }
+
+  private readonly checkDeadlines = (): void => {
+    this.watchdog = undefined;
+    const now = performance.now();
+    let next = Infinity;
+    for (const watch of this.watching) {
+      if (watch.deadline <= now) {
+        watch.timedOut = true;
+        this.watching.delete(watch);
+        // A socket that stopped answering (e.g. after a Lambda freeze) rarely recovers: drop it.
+        this.drop(watch.connection);
+        watch.reject(new CacheTimeoutError('command', this.commandTimeoutMs));
+      } else {
+        next = Math.min(next, watch.deadline);
+      }
+    }
+    if (next !== Infinity) {
+      this.watchdog = setTimeout(this.checkDeadlines, Math.max(1, Math.ceil(next - now)));
+      this.watchdogHeld = true;
+    }
+  };
 
   private drop(connection: C): void {
     if (this.connection === connection) this.connection = undefined;

@@ -88,8 +88,9 @@ export interface CachePolicy {
  * handler returns, so work left running "in the background" only continues at the next
  * invocation of the same container (if any).
  * - `inline`: the one caller that wins the refresh lease loads and returns the fresh value;
- *   every other caller gets the stale value at once. The refresh always completes inside an
- *   invocation. This is the default.
+ *   every other caller (in other containers; callers in the same process share the winner's
+ *   call) gets the stale value at once. The refresh always completes inside an invocation.
+ *   This is the default.
  * - `background`: every caller gets the stale value at once; the lease winner refreshes without
  *   being awaited. Call `DataCache.drain()` before returning to finish it in the invocation.
  */
@@ -141,7 +142,10 @@ export interface DataCacheStats {
   negativeHits: number;
   /** Lookups that found nothing usable. */
   misses: number;
-  /** Stale values served while a refresh ran (stale-while-revalidate). */
+  /**
+   * Lookups that found a value in its stale-while-revalidate window: served stale while another
+   * caller refreshed it, or (refresh mode `inline`) refreshed by this caller.
+   */
   stale: number;
   /** Stale values served because the load failed (stale-if-error). */
   staleIfError: number;

@@ -1,0 +1,123 @@
+/**
+ * Data-cache runtime benchmark: `npx tsx bench/data-cache.bench.ts`.
+ *
+ * Starts a loopback redis-server and memcached (test/support/servers.ts), then measures in one run:
+ * 1. the cache-aside hit path against a raw client GET of the same ~1 KB value (p50, p99, ops/s);
+ * 2. origin loads under 200 concurrent misses, without and with single-flight / lease;
+ * 3. bundle size and module load time of handlers: empty, client only, client + the kit.
+ * Prints tables and writes bench/results/data-cache.json.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import * as path from 'node:path';
+import { startMemcached, startRedis } from '../test/support/servers';
+import { BundleResult, HandlerName, measureBundles } from './data-cache/bundles';
+import { measureHitPath } from './data-cache/hit-path';
+import { measureMemcachedHitPath } from './data-cache/memcached-hit-path';
+import { measureStampede } from './data-cache/stampede';
+import { round } from './data-cache/stats';
+
+const TARGETS = { hitP50Ratio: 1.25, hitP99Ratio: 1.5, kitBytes: 25 * 1024, kitLoadMs: 10 };
+
+function table(headers: string[], rows: (string | number)[][]): string {
+  const cells = [headers, ...rows.map((r) => r.map(String))];
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
+  const line = (r: string[]) => '| ' + r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') + ' |';
+  const rule = '|' + widths.map((w, i) => (i === 0 ? ':' + '-'.repeat(w + 1) : '-'.repeat(w + 1) + ':')).join('|') + '|';
+  return [line(cells[0]), rule, ...cells.slice(1).map(line)].join('\n');
+}
+
+const verdict = (ok: boolean) => (ok ? 'ok' : 'MISSED');
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const [redis, memcached] = await Promise.all([startRedis(), startMemcached()]);
+  try {
+    const loadBefore = loadavg()[0];
+    const hit = await measureHitPath(redis.host, redis.port);
+    const memcachedHit = await measureMemcachedHitPath(memcached.host, memcached.port);
+    const stampede = await measureStampede(redis.host, redis.port);
+    const bundles = measureBundles();
+    const kitCost = (kit: HandlerName, client: HandlerName) => ({
+      kit,
+      client,
+      bytes: bundles[kit].bytes - bundles[client].bytes,
+      loadMs: round(bundles[kit].loadMsMedian - bundles[client].loadMsMedian, 2),
+      loadCpuMs: round(bundles[kit].loadCpuMsMedian - bundles[client].loadCpuMsMedian, 2),
+    });
+    const costs = [kitCost('redis-kit', 'redis-client'), kitCost('kit-from-env', 'redis-client'), kitCost('memcached-kit', 'memcached-client')];
+
+    console.log(`\nData-cache runtime benchmark (node ${process.version}, load average ${loadBefore.toFixed(2)} -> ${loadavg()[0].toFixed(2)})\n`);
+    console.log(`Hit path, 20k sequential ops after 3k warm-up, ~${hit.valueBytes} B value, loopback redis-server (interleaved per op)`);
+    console.log(
+      table(
+        ['path', 'p50 us', 'p99 us', 'mean us', 'ops/s'],
+        [
+          ['raw iovalkey GET', hit.rawGet.p50Us, hit.rawGet.p99Us, hit.rawGet.meanUs, hit.rawGet.opsPerSec],
+          ['raw iovalkey GET + JSON.parse', hit.rawGetAndParse.p50Us, hit.rawGetAndParse.p99Us, hit.rawGetAndParse.meanUs, hit.rawGetAndParse.opsPerSec],
+          ['kit cacheAside hit (Redis store)', hit.cacheAsideHit.p50Us, hit.cacheAsideHit.p99Us, hit.cacheAsideHit.meanUs, hit.cacheAsideHit.opsPerSec],
+          ['ratio kit / raw GET', `${hit.p50Ratio}x`, `${hit.p99Ratio}x`, '', ''],
+          ['ratio kit / raw GET + JSON.parse', `${hit.p50RatioVsGetAndParse}x`, `${hit.p99RatioVsGetAndParse}x`, '', ''],
+          ['target', `<= ${TARGETS.hitP50Ratio}x ${verdict(hit.p50Ratio <= TARGETS.hitP50Ratio)}`, `<= ${TARGETS.hitP99Ratio}x ${verdict(hit.p99Ratio <= TARGETS.hitP99Ratio)}`, '', ''],
+        ],
+      ),
+    );
+    console.log('\nSame on loopback memcached (kit client `gets` vs kit cacheAside over MemcachedStore)');
+    console.log(
+      table(
+        ['path', 'p50 us', 'p99 us', 'mean us', 'ops/s'],
+        [
+          ['raw client gets', memcachedHit.rawGets.p50Us, memcachedHit.rawGets.p99Us, memcachedHit.rawGets.meanUs, memcachedHit.rawGets.opsPerSec],
+          ['kit cacheAside hit (memcached store)', memcachedHit.cacheAsideHit.p50Us, memcachedHit.cacheAsideHit.p99Us, memcachedHit.cacheAsideHit.meanUs, memcachedHit.cacheAsideHit.opsPerSec],
+          ['ratio', `${memcachedHit.p50Ratio}x`, `${memcachedHit.p99Ratio}x`, '', ''],
+        ],
+      ),
+    );
+    console.log('\nOrigin loads under concurrent misses of one key (origin takes 50 ms)');
+    console.log(table(['scenario', 'callers', 'origin loads', 'wall ms'], stampede.map((s) => [s.scenario, s.callers, s.originLoads, s.wallMs])));
+    console.log('\nBundles: esbuild minified CJS, platform node, target node24, @aws-sdk/* external; load = require() in 21 fresh node processes (median)');
+    console.log(
+      table(
+        ['handler', 'bytes', 'KiB', 'load ms (wall)', 'load ms (cpu)'],
+        Object.values(bundles).map((b: BundleResult) => [b.handler, b.bytes, round(b.bytes / 1024), b.loadMsMedian, b.loadCpuMsMedian]),
+      ),
+    );
+    console.log('\nThe kit\'s own cost over the client-only handler');
+    console.log(
+      table(
+        ['kit handler vs client handler', '+bytes', '+KiB', '+load ms (wall)', '+load ms (cpu)', 'target'],
+        costs.map((c) => [
+          `${c.kit} vs ${c.client}`,
+          c.bytes,
+          round(c.bytes / 1024),
+          c.loadMs,
+          c.loadCpuMs,
+          `<= 25 KiB ${verdict(c.bytes <= TARGETS.kitBytes)}, <= 10 ms ${verdict(c.loadMs <= TARGETS.kitLoadMs)}`,
+        ]),
+      ),
+    );
+
+    const results = {
+      generatedAt: new Date().toISOString(),
+      node: process.version,
+      loadAverage: { before: loadBefore, after: loadavg()[0] },
+      targets: TARGETS,
+      hitPath: { redis: hit, memcached: memcachedHit },
+      stampede,
+      bundles,
+      kitCost: costs,
+      durationMs: Date.now() - started,
+    };
+    const out = path.join(__dirname, 'results', 'data-cache.json');
+    mkdirSync(path.dirname(out), { recursive: true });
+    writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
+    console.log(`\nWrote ${path.relative(process.cwd(), out)} (${Math.round((Date.now() - started) / 1000)} s)`);
+  } finally {
+    await Promise.all([redis.stop(), memcached.stop()]);
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});

@@ -1,0 +1,211 @@
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { RouteTable } from '../lib/route-spec';
+import { checkReachable, localDynamoDb, localRedis, MEMORY_TABLE } from './local-backends';
+import { createDevServer, DevDataPurge, DevServer } from './server';
+
+export const DEV_USAGE = `Usage: npm run dev -- [options]
+
+Serves the route table locally as the deployed stack would (CloudFront cache, API Gateway,
+one Lambda handler per route), reloading handlers when their sources change.
+
+Options:
+  --port <n>              port on 127.0.0.1 (default 3000; 0 picks a free port)
+  --host <addr>           address to listen on (default 127.0.0.1)
+  --redis <url>           data cache in a Redis/Valkey server, e.g. redis://127.0.0.1:6379
+                          (default: the embedded in-memory store)
+  --dynamodb <url>        items in a local DynamoDB, e.g. http://127.0.0.1:8000 (DynamoDB Local,
+                          moto_server); the table is created when missing (default: in-memory table)
+  --table <name>          table name with --dynamodb (default cdk-cacheable-api-dev)
+  --routes <file>[#name]  serve another route table: a module exporting a RouteTable (or a
+                          function returning one) as "routes", the default export or <name>
+  --env KEY=VALUE         extra variable for every function (repeatable)
+  --key-prefix <p>        data-cache key prefix (default dev)
+  --no-watch              do not reload handlers on changes
+  --no-edge-cache         do not emulate CloudFront's cache
+  -h, --help              this help`;
+
+export interface DevCliOptions {
+  readonly port: number;
+  readonly host: string;
+  readonly redis?: string;
+  readonly dynamodb?: string;
+  readonly table?: string;
+  readonly routes?: string;
+  readonly env: Record<string, string>;
+  readonly keyPrefix: string;
+  readonly watch: boolean;
+  readonly edgeCache: boolean;
+  readonly help: boolean;
+}
+
+export function parseDevArgs(argv: readonly string[]): DevCliOptions {
+  const { values } = parseArgs({
+    args: [...argv],
+    strict: true,
+    allowPositionals: false,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      redis: { type: 'string' },
+      dynamodb: { type: 'string' },
+      table: { type: 'string' },
+      routes: { type: 'string' },
+      env: { type: 'string', multiple: true },
+      'key-prefix': { type: 'string' },
+      'no-watch': { type: 'boolean' },
+      'no-edge-cache': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const port = values.port === undefined ? 3000 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0 to 65535, got "${values.port}"`);
+  if (values.table !== undefined && values.dynamodb === undefined) throw new Error('--table needs --dynamodb');
+  const env: Record<string, string> = {};
+  for (const pair of values.env ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq < 1) throw new Error(`--env must be KEY=VALUE, got "${pair}"`);
+    env[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return {
+    port,
+    host: values.host ?? '127.0.0.1',
+    redis: values.redis,
+    dynamodb: values.dynamodb,
+    table: values.table,
+    routes: values.routes,
+    env,
+    keyPrefix: values['key-prefix'] ?? 'dev',
+    watch: !values['no-watch'],
+    edgeCache: !values['no-edge-cache'],
+    help: values.help ?? false,
+  };
+}
+
+/** The route table of `--routes file[#export]`, or the sample catalog's with its data purge. */
+function loadRoutes(spec: string | undefined): { routes: RouteTable; dataPurge?: DevDataPurge; source: string } {
+  if (spec === undefined) {
+    const { catalogRoutes } = require('../lib/catalog-routes') as typeof import('../lib/catalog-routes');
+    const { CATALOG_DATA_PURGE } = require('../lambda/catalog/cache-keys') as typeof import('../lambda/catalog/cache-keys');
+    return { routes: catalogRoutes(), dataPurge: CATALOG_DATA_PURGE, source: 'catalogRoutes() in lib/catalog-routes.ts' };
+  }
+  const hash = spec.lastIndexOf('#');
+  const file = path.resolve(hash > 0 ? spec.slice(0, hash) : spec);
+  const name = hash > 0 ? spec.slice(hash + 1) : undefined;
+  const mod = require(file) as Record<string, unknown>;
+  const candidates = name ? [mod[name]] : [mod.routes, mod.default, mod.routeTable];
+  const found = candidates.find((c) => c !== undefined);
+  const table = typeof found === 'function' ? (found as () => unknown)() : found;
+  if (table === null || typeof table !== 'object') {
+    throw new Error(`--routes ${spec}: export ${name ?? '"routes" or default'} is not a route table (or a function returning one)`);
+  }
+  return { routes: table as RouteTable, source: path.relative(process.cwd(), file) + (name ? `#${name}` : '') };
+}
+
+/** Runs the dev server until SIGINT or SIGTERM; resolves to the process exit code. */
+export async function runDevCli(argv: readonly string[], out: (line: string) => void = (l) => console.log(l)): Promise<number> {
+  let options: DevCliOptions;
+  try {
+    options = parseDevArgs(argv);
+  } catch (error) {
+    console.error(`${(error as Error).message}\n\n${DEV_USAGE}`);
+    return 2;
+  }
+  if (options.help) {
+    out(DEV_USAGE);
+    return 0;
+  }
+  // Handlers are TypeScript: load them through tsx's CommonJS hook (a no-op when tsx already runs us).
+  (require('tsx/cjs/api') as { register: () => unknown }).register();
+
+  const environment: Record<string, string> = { TABLE_NAME: MEMORY_TABLE };
+  let dataCacheLine = 'memory (embedded, per process)';
+  let tableLine = `${MEMORY_TABLE} (embedded, kept across reloads)`;
+  let server: DevServer;
+  try {
+    if (options.redis) {
+      const redis = localRedis(options.redis);
+      await checkReachable('Redis', redis.host, redis.port);
+      Object.assign(environment, redis.environment);
+      dataCacheLine = `redis ${redis.environment.DATA_CACHE_ENDPOINT}${redis.tls ? ' (TLS)' : ''}`;
+    }
+    if (options.dynamodb) {
+      const dynamo = await localDynamoDb(options.dynamodb, options.table);
+      Object.assign(environment, dynamo.environment);
+      tableLine = `DynamoDB table ${dynamo.tableName} at ${dynamo.endpoint}${dynamo.created ? ' (created)' : ''}`;
+    }
+    Object.assign(environment, options.env);
+    const { routes, dataPurge, source } = loadRoutes(options.routes);
+    server = await createDevServer({
+      routes,
+      dataPurge,
+      host: options.host,
+      port: options.port,
+      keyPrefix: options.keyPrefix,
+      environment,
+      watch: options.watch,
+      edgeCache: options.edgeCache,
+      log: out,
+    });
+    out(banner(server, source, dataCacheLine, tableLine));
+  } catch (error) {
+    console.error(`dev server: ${(error as Error)?.message ?? String(error)}`);
+    return 1;
+  }
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        out(`${signal} again: exiting now`);
+        resolve(130);
+        return;
+      }
+      stopping = true;
+      out(`${signal}: stopping…`);
+      const forced = setTimeout(() => {
+        console.error('dev server: did not stop within 5 s');
+        resolve(1);
+      }, 5_000);
+      forced.unref();
+      server.close().then(
+        () => {
+          clearTimeout(forced);
+          out('dev server stopped');
+          resolve(0);
+        },
+        (error: unknown) => {
+          clearTimeout(forced);
+          console.error(`dev server: error while stopping: ${String(error)}`);
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+function banner(server: DevServer, source: string, dataCache: string, table: string): string {
+  const rel = (f: string) => path.relative(process.cwd(), f) || f;
+  const width = Math.max(...server.routes.map((r) => (server.url + r.route.path).length));
+  const lines = [
+    'cdk-cacheable-api dev server: CloudFront (dev-edge) → API Gateway REST → one handler per route',
+    `  routes      ${source}`,
+    `  data cache  ${dataCache}`,
+    `  table       ${table}`,
+    '',
+  ];
+  for (const { route, entry } of server.routes) {
+    const cache: string[] = [];
+    if (route.cache.edge) cache.push(`edge ${route.cache.edge.ttl}s`);
+    if (route.cache.data) cache.push(`data ${route.cache.data.ttl}s`);
+    const key = [...route.cache.key.queryStrings.map((q) => `?${q}`), ...route.cache.key.headers];
+    if (key.length) cache.push(`key ${key.join(' ')}`);
+    lines.push(`  ${route.method.padEnd(6)} ${(server.url + route.path).padEnd(width)}  ${rel(entry)}${cache.length ? `  [${cache.join(', ')}]` : ''}`);
+  }
+  lines.push('');
+  if (server.watching.length) lines.push(`  reloading on changes under ${server.watching.map(rel).join(', ')}`);
+  lines.push(`Listening on ${server.url}  (Ctrl+C to stop)`);
+  return lines.join('\n');
+}

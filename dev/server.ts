@@ -1,0 +1,606 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomBytes, randomUUID } from 'node:crypto';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { routeEnvironment } from '../lib/route-environment';
+import type { RouteTable } from '../lib/route-spec';
+import { ParsedRoute, parseRouteTable } from '../lib/route-table';
+import { INVOCATION_ENV } from '../lambda/runtime/invocation-env';
+import { matchResourcePath, toProxyEvent } from './apigw-event';
+import {
+  DevEdgeCache,
+  EdgeResponse,
+  edgeTtlSeconds,
+  ifNoneMatchHits,
+  isEdgeCached,
+  planEdgeRequest,
+  purgePathsForWrite,
+  X_CACHE,
+} from './edge-cache';
+import { HandlerLoader, RequireModule, SourceWatch, watchSources } from './handler-loader';
+import { createLambdaContext } from './lambda-context';
+
+/**
+ * Limits and defaults of the services the dev server stands in for. The function and stage
+ * defaults equal STATELESS_FUNCTION_DEFAULTS and CACHEABLE_API_DEFAULTS (test/dev-server.test.ts
+ * checks it), without loading the construct modules at start.
+ */
+export const DEV_LIMITS = {
+  /** API Gateway REST: request payload (10 MB). */
+  apiGatewayPayloadBytes: 10 * 1024 * 1024,
+  /** Lambda synchronous invocation: request payload. */
+  lambdaRequestBytes: 6_291_456,
+  /** Lambda synchronous invocation: response payload. */
+  lambdaResponseBytes: 6_291_556,
+  /** StatelessFunction defaults. */
+  memorySize: 512,
+  timeoutSeconds: 10,
+  /** CacheableApi's default stage. */
+  stageName: 'v1',
+} as const;
+
+/** Where the data-cache runtime lives: its container-wide DataCache is what the dev server purges and closes. */
+export const DATA_CACHE_RUNTIME = path.join(__dirname, '..', 'lambda', 'runtime', 'cache', 'from-env.ts');
+/** Handler sources the dev server watches besides the routes' own directories. */
+export const LAMBDA_SOURCES = path.join(__dirname, '..', 'lambda');
+
+/** Data-cache keys and groups a write invalidates, as CacheSync's data purge does (`{param}` from the write's path). */
+export interface DevDataPurge {
+  readonly keys: readonly string[];
+  readonly groups: readonly string[];
+}
+
+export interface DevServerOptions {
+  /** The route table, as given to CacheableApi. */
+  readonly routes: RouteTable;
+  /** @default '127.0.0.1' */
+  readonly host?: string;
+  /** 0 picks a free port. @default 3000 */
+  readonly port?: number;
+  /** Stage name in the events' request context. @default 'v1' */
+  readonly stage?: string;
+  /** Data-cache key prefix of every route (the stack name in a stack). @default 'dev' */
+  readonly keyPrefix?: string;
+  /**
+   * Variables every route's function gets, like CacheableApi's `functionDefaults.environment`
+   * (a route's own `function.environment` replaces them, as in the stack). They are also set in
+   * `process.env`, where code that is the same for every route reads them.
+   * @default - none
+   */
+  readonly environment?: Record<string, string>;
+  /** @default process.env.AWS_REGION ?? 'us-east-1' */
+  readonly region?: string;
+  /** Emulate the CloudFront cache of edge-cached routes. @default true */
+  readonly edgeCache?: boolean;
+  /** What a write purges from the data cache. @default - nothing */
+  readonly dataPurge?: DevDataPurge;
+  /**
+   * Reload handlers when their sources change: `true` watches each route's entry directory and
+   * the kit's `lambda/` directory; a list names the directories.
+   * @default false
+   */
+  readonly watch?: boolean | readonly string[];
+  /** One line per request and per reload. @default console.log */
+  readonly log?: (line: string) => void;
+  /** Loads handler modules. @default require (tsx must be registered for `.ts` entries) */
+  readonly requireModule?: RequireModule;
+  /** Clock of the edge cache (tests). @default Date.now */
+  readonly now?: () => number;
+}
+
+/** A route as the dev server serves it. */
+export interface DevRoute {
+  readonly route: ParsedRoute;
+  /** Resolved handler file. */
+  readonly entry: string;
+  readonly exportName: string;
+  readonly functionName: string;
+  readonly memorySize: number;
+  readonly timeoutMs: number;
+  /** The environment the handler sees (through the invocation env). */
+  readonly env: Readonly<NodeJS.ProcessEnv>;
+}
+
+export interface DevServer {
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  readonly routes: readonly DevRoute[];
+  readonly edgeCache: DevEdgeCache;
+  /** The directories watched for changes (empty without `watch`). */
+  readonly watching: readonly string[];
+  /** Forgets the given changed files and what imports them (what a watch event does). */
+  reload(changedFiles: readonly string[]): Promise<void>;
+  /** Stops listening, closes open connections, watchers and the data cache's connections. */
+  close(): Promise<void>;
+}
+
+type RouteMatch =
+  | { readonly kind: 'found'; readonly route: DevRoute; readonly pathParameters: Record<string, string> }
+  | { readonly kind: 'method'; readonly resource: string; readonly allowed: string[] }
+  | { readonly kind: 'none' };
+
+/** What one request came to, for the log line. */
+interface Outcome {
+  edge: string;
+  data: string;
+  notes: string[];
+}
+
+const HOP_BY_HOP = new Set(['connection', 'content-length', 'transfer-encoding', 'keep-alive', 'upgrade']);
+
+/**
+ * A local HTTP server that answers like the deployed stack: CloudFront's cache in front (per
+ * route, keyed as the route's cache policy), API Gateway REST's routing, limits and proxy
+ * events, and each route's real handler invoked in-process with its own environment.
+ */
+export async function createDevServer(options: DevServerOptions): Promise<DevServer> {
+  const parsed = parseRouteTable(options.routes);
+  const host = options.host ?? '127.0.0.1';
+  const stage = options.stage ?? DEV_LIMITS.stageName;
+  const keyPrefix = options.keyPrefix ?? 'dev';
+  const region = options.region ?? process.env.AWS_REGION ?? 'us-east-1';
+  const log = options.log ?? ((line: string) => console.log(line));
+  const edgeEnabled = options.edgeCache ?? true;
+  const loader = new HandlerLoader(options.requireModule);
+  const requireModule = options.requireModule ?? ((file: string) => require(file));
+  const edge = new DevEdgeCache(options.now);
+  const invocationEnv = installInvocationEnv();
+
+  // Settings shared by every function (table name, data-cache connection) are process-wide in
+  // Lambda too; the data-cache runtime reads its container-wide settings from process.env.
+  Object.assign(process.env, options.environment ?? {}, { DATA_CACHE_KEY_PREFIX: keyPrefix });
+  const baseEnv: NodeJS.ProcessEnv = { ...process.env, AWS_REGION: region, AWS_DEFAULT_REGION: region };
+
+  const routes: DevRoute[] = parsed.map((route) => {
+    const fn = route.options.function;
+    const functionName = `${keyPrefix}-${route.id}Function`;
+    const memorySize = fn?.memorySize ?? DEV_LIMITS.memorySize;
+    const env: NodeJS.ProcessEnv = Object.freeze({
+      ...baseEnv,
+      AWS_LAMBDA_FUNCTION_NAME: functionName,
+      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memorySize),
+      AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${functionName}`,
+      // As CacheableApi: the route's function options replace the defaults, then the route's settings.
+      ...(fn?.environment ?? options.environment ?? {}),
+      ...routeEnvironment(route, keyPrefix),
+    });
+    return {
+      route,
+      entry: resolveEntry(route.options.entry),
+      exportName: route.options.handler ?? 'handler',
+      functionName,
+      memorySize,
+      timeoutMs: (fn?.timeout?.toSeconds() ?? DEV_LIMITS.timeoutSeconds) * 1000,
+      env,
+    };
+  });
+
+  const closeDataCache = async (exports: unknown) => {
+    const reset = (exports as { resetDataCache?: () => Promise<void> } | undefined)?.resetDataCache;
+    if (typeof reset === 'function') await reset().catch((e: unknown) => log(`data cache: close failed: ${String(e)}`));
+  };
+
+  const reload = async (changedFiles: readonly string[]) => {
+    const dropped = await loader.invalidate(changedFiles, async (id, exports) => {
+      if (id === DATA_CACHE_RUNTIME) await closeDataCache(exports);
+    });
+    const reloaded = routes.filter((r) => dropped.includes(r.entry));
+    const purged = edge.invalidateRoutes(new Set(reloaded.map((r) => r.route.key)));
+    const changed = changedFiles.map((f) => path.relative(process.cwd(), f)).join(', ');
+    log(
+      `reload: ${changed} changed; ${dropped.length} module(s) will load again` +
+        (reloaded.length ? ` (${reloaded.map((r) => r.route.key).join(', ')})` : '') +
+        (purged ? `; ${purged} edge entr${purged === 1 ? 'y' : 'ies'} of those routes dropped` : ''),
+    );
+  };
+
+  let watch: SourceWatch | undefined;
+  if (options.watch) {
+    const roots = Array.isArray(options.watch)
+      ? (options.watch as readonly string[])
+      : [...routes.map((r) => path.dirname(r.entry)), LAMBDA_SOURCES];
+    watch = watchSources({ roots, onChange: (files) => void reload(files) });
+  }
+
+  const purgeDataCache = async (pathParameters: Record<string, string>): Promise<string | undefined> => {
+    const purge = options.dataPurge;
+    if (!purge || purge.keys.length + purge.groups.length === 0) return undefined;
+    const runtime = requireModule(DATA_CACHE_RUNTIME) as {
+      getDataCache(): { invalidate(key: string): Promise<boolean>; invalidateGroup(group: string): Promise<boolean> };
+    };
+    const cache = runtime.getDataCache();
+    const keys = purge.keys.map((t) => fillTemplate(t, pathParameters)).filter((k): k is string => k !== undefined);
+    const groups = purge.groups.map((t) => fillTemplate(t, pathParameters)).filter((g): g is string => g !== undefined);
+    const done = await Promise.all([...keys.map((k) => cache.invalidate(k)), ...groups.map((g) => cache.invalidateGroup(g))]);
+    const names = [...keys, ...groups.map((g) => `group ${g}`)];
+    return done.every(Boolean) ? `data purge: ${names.join(', ')}` : `data purge FAILED (cache unreachable): ${names.join(', ')}`;
+  };
+
+  const invoke = async (devRoute: DevRoute, event: APIGatewayProxyEvent, outcome: Outcome): Promise<EdgeResponse> => {
+    const requestId = event.requestContext.requestId;
+    let handler;
+    try {
+      const loaded = loader.load(devRoute.entry, devRoute.exportName);
+      handler = loaded.handler;
+      if (loaded.initMs !== undefined) outcome.notes.push(`init ${Math.round(loaded.initMs)} ms`);
+    } catch (error) {
+      log(`${devRoute.route.key}: cannot load ${devRoute.entry}: ${(error as Error)?.stack ?? String(error)}`);
+      outcome.notes.push('handler failed to load');
+      return badGateway(requestId, `Cannot load the handler: ${(error as Error)?.message ?? String(error)}`);
+    }
+    const eventBytes = Buffer.byteLength(JSON.stringify(event));
+    if (eventBytes > DEV_LIMITS.lambdaRequestBytes) {
+      return gatewayError(413, 'REQUEST_TOO_LARGE', `Request must be smaller than ${DEV_LIMITS.lambdaRequestBytes} bytes for the InvokeFunction operation`, requestId);
+    }
+    const startedAt = Date.now();
+    const context = createLambdaContext({
+      functionName: devRoute.functionName,
+      memoryLimitInMB: devRoute.memorySize,
+      timeoutMs: devRoute.timeoutMs,
+      region,
+      startedAt,
+    });
+    let timer: NodeJS.Timeout | undefined;
+    let result: unknown;
+    try {
+      result = await Promise.race([
+        invocationEnv.run(devRoute.env, () => Promise.resolve().then(() => handler(event, context))),
+        new Promise((_resolve, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`Task timed out after ${(devRoute.timeoutMs / 1000).toFixed(2)} seconds`)),
+            devRoute.timeoutMs,
+          );
+        }),
+      ]);
+    } catch (error) {
+      log(`${devRoute.route.key}: handler failed: ${(error as Error)?.stack ?? String(error)}`);
+      outcome.notes.push('handler threw');
+      return badGateway(requestId, `The handler failed: ${(error as Error)?.message ?? String(error)}`);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (result === undefined && handler.length >= 3) {
+      outcome.notes.push('callback-style handler');
+      return badGateway(requestId, 'The handler returned nothing: callback-style handlers are not supported (Node.js 24 runtime); use an async handler');
+    }
+    const mapped = proxyResultToResponse(result, requestId);
+    if ('error' in mapped) {
+      log(`${devRoute.route.key}: Malformed Lambda proxy response: ${mapped.error}`);
+      outcome.notes.push('malformed result');
+      return badGateway(requestId, `Malformed Lambda proxy response: ${mapped.error}`);
+    }
+    return mapped.response;
+  };
+
+  const serve = async (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const started = performance.now();
+    const method = (req.method ?? 'GET').toUpperCase();
+    const { path: rawPath, query } = splitUrl(req.url ?? '/');
+    const requestId = randomUUID();
+    const outcome: Outcome = { edge: '-', data: '-', notes: [] };
+    let response: EdgeResponse;
+    let xCache: string | undefined;
+    try {
+      const body = await readBody(req, DEV_LIMITS.apiGatewayPayloadBytes);
+      const match = matchRoute(routes, rawPath, method);
+      if (body === undefined) {
+        response = gatewayError(413, 'REQUEST_TOO_LARGE', 'Request Too Large', requestId);
+      } else if (match.kind === 'none') {
+        response = gatewayError(404, 'NOT_FOUND', `No route matches ${method} ${rawPath}`, requestId);
+      } else if (match.kind === 'method') {
+        response = gatewayError(405, 'METHOD_NOT_ALLOWED', `${method} is not allowed on ${match.resource}; allowed: ${match.allowed.join(', ')}`, requestId, [
+          ['Allow', match.allowed.join(', ')],
+        ]);
+      } else {
+        const { route: devRoute, pathParameters } = match;
+        const route = devRoute.route;
+        const viewer = { method, path: rawPath, query, headers: headerPairs(req.rawHeaders), sourceIp: req.socket.remoteAddress ?? '127.0.0.1' };
+        const cached = edgeEnabled && isEdgeCached(route);
+        const plan = planEdgeRequest(cached ? route : { ...route, cache: { ...route.cache, edge: undefined } }, viewer);
+        if (plan.droppedQuery.length > 0) outcome.notes.push(`not forwarded: ${plan.droppedQuery.join(', ')}`);
+        const missing = missingParameters(route, plan.query, plan.headers);
+        const hit = cached ? edge.lookup(plan.cacheKey) : undefined;
+        if (missing.length > 0) {
+          response = gatewayError(400, 'BAD_REQUEST_PARAMETERS', `Missing required request parameters: [${missing.join(', ')}]`, requestId);
+        } else if (hit) {
+          outcome.edge = 'hit';
+          xCache = X_CACHE.hit;
+          response = withHeaders(hit.response, [['Age', String(hit.ageSeconds)]]);
+        } else {
+          const event = toProxyEvent(
+            { method, path: rawPath, query: plan.query, headers: plan.headers, body, sourceIp: viewer.sourceIp },
+            { resourcePath: route.path, pathParameters },
+            { stage, requestId },
+          );
+          response = await invoke(devRoute, event, outcome);
+          outcome.data = headerValue(response.headers, 'x-data-cache') ?? '-';
+          if (cached) {
+            outcome.edge = 'miss';
+            const ttl = edgeTtlSeconds(route, response.statusCode, headerValue(response.headers, 'cache-control'));
+            edge.store(plan.cacheKey, route.key, plan.viewerPath, response, ttl);
+            if (ttl === 0 && response.statusCode < 400) outcome.notes.push('not stored at the edge (Cache-Control)');
+          }
+          if (method !== 'GET') {
+            const purged = edgeEnabled ? edge.invalidate(purgePathsForWrite(parsed, pathParameters)) : 0;
+            if (purged > 0) outcome.notes.push(`edge purge: ${purged} entr${purged === 1 ? 'y' : 'ies'}`);
+            const dataNote = await purgeDataCache(pathParameters);
+            if (dataNote) outcome.notes.push(dataNote);
+          }
+        }
+        if (cached && response.statusCode < 300) {
+          const etag = headerValue(response.headers, 'etag');
+          if (ifNoneMatchHits(headerValue(viewer.headers, 'if-none-match'), etag)) response = notModified(response);
+        }
+      }
+    } catch (error) {
+      log(`${method} ${rawPath}: ${(error as Error)?.stack ?? String(error)}`);
+      response = badGateway(requestId, String((error as Error)?.message ?? error));
+    }
+    xCache ??= response.statusCode >= 400 ? X_CACHE.error : X_CACHE.miss;
+    if (outcome.edge === '-' && response.statusCode < 400) outcome.edge = 'pass';
+    const final = withHeaders(response, [
+      ['X-Cache', xCache],
+      ['Via', '1.1 dev-edge (CloudFront)'],
+      ['X-Amz-Cf-Pop', 'DEV1-C1'],
+      ['X-Amz-Cf-Id', randomBytes(42).toString('base64url').slice(0, 56)],
+    ]);
+    try {
+      writeResponse(res, method, final);
+    } catch (error) {
+      log(`${method} ${rawPath}: cannot write the response: ${String(error)}`);
+      if (!res.headersSent) writeResponse(res, method, badGateway(requestId, 'Invalid response headers'));
+      else res.destroy();
+    }
+    const ms = performance.now() - started;
+    const target = query === undefined ? rawPath : `${rawPath}?${query}`;
+    log(
+      `${method.padEnd(6)} ${target} ${final.statusCode} ${ms.toFixed(ms < 10 ? 1 : 0)} ms edge=${outcome.edge} data=${outcome.data}` +
+        (outcome.notes.length ? `  (${outcome.notes.join('; ')})` : ''),
+    );
+  };
+
+  const server = http.createServer((req, res) => void serve(req, res));
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 3000, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      watch?.close();
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      setTimeout(() => server.closeAllConnections(), 1_000).unref();
+      await stopped;
+      if (loader.isLoaded(DATA_CACHE_RUNTIME)) await closeDataCache(requireModule(DATA_CACHE_RUNTIME));
+      edge.clear();
+    })());
+
+  return { url, host, port, routes, edgeCache: edge, watching: watch?.roots ?? [], reload, close };
+}
+
+/** The AsyncLocalStorage the runtime's `invocationEnv()` reads, shared by every dev server of the process. */
+function installInvocationEnv(): AsyncLocalStorage<NodeJS.ProcessEnv> {
+  const holder = globalThis as { [INVOCATION_ENV]?: unknown };
+  const existing = holder[INVOCATION_ENV];
+  if (existing instanceof AsyncLocalStorage) return existing as AsyncLocalStorage<NodeJS.ProcessEnv>;
+  const store = new AsyncLocalStorage<NodeJS.ProcessEnv>();
+  holder[INVOCATION_ENV] = store;
+  return store;
+}
+
+function resolveEntry(entry: string): string {
+  const absolute = path.resolve(entry);
+  try {
+    return require.resolve(absolute);
+  } catch {
+    return absolute; // reported when the first request loads it
+  }
+}
+
+/**
+ * API Gateway's resource selection: among the resources whose path matches, the most specific
+ * (a literal segment beats a `{param}`, which beats a greedy `{param+}`), then the method.
+ */
+function matchRoute(routes: readonly DevRoute[], rawPath: string, method: string): RouteMatch {
+  let best: { resource: string; params: Record<string, string>; rank: number[] } | undefined;
+  for (const r of routes) {
+    const params = matchResourcePath(r.route.path, rawPath);
+    if (!params) continue;
+    const rank = (r.route.path === '/' ? [] : r.route.path.slice(1).split('/')).map((s) => (s.endsWith('+}') ? 0 : s.startsWith('{') ? 1 : 2));
+    if (!best || compareRank(rank, best.rank) > 0) best = { resource: r.route.path, params, rank };
+  }
+  if (!best) return { kind: 'none' };
+  const onResource = routes.filter((r) => r.route.path === best!.resource);
+  const found = onResource.find((r) => r.route.method === method);
+  if (found) return { kind: 'found', route: found, pathParameters: best.params };
+  return { kind: 'method', resource: best.resource, allowed: onResource.map((r) => r.route.method).sort() };
+}
+
+function compareRank(a: number[], b: number[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return a.length - b.length;
+}
+
+/** Required query strings and headers (`request.queryStrings` / `request.headers` set to true) the request lacks. */
+function missingParameters(route: ParsedRoute, query: string | undefined, headers: ReadonlyArray<readonly [string, string]>): string[] {
+  const present = new Set((query ?? '').split('&').filter(Boolean).map((p) => decodeURIComponentSafe(p.split('=')[0])));
+  const headerNames = new Set(headers.map(([n]) => n.toLowerCase()));
+  const missing: string[] = [];
+  for (const [name, required] of Object.entries(route.options.request?.queryStrings ?? {})) {
+    if (required && !present.has(name)) missing.push(name);
+  }
+  for (const [name, required] of Object.entries(route.options.request?.headers ?? {})) {
+    if (required && !headerNames.has(name.toLowerCase())) missing.push(name);
+  }
+  return missing;
+}
+
+/**
+ * Maps a Lambda proxy result to the HTTP answer as API Gateway does, or says why API Gateway
+ * would call it malformed (and answer 502).
+ */
+export function proxyResultToResponse(result: unknown, requestId: string): { response: EdgeResponse } | { error: string } {
+  if (result === null || typeof result !== 'object' || Array.isArray(result)) {
+    return { error: `expected an object with statusCode, got ${result === null ? 'null' : Array.isArray(result) ? 'an array' : typeof result}` };
+  }
+  const r = result as Record<string, unknown>;
+  const status = typeof r.statusCode === 'string' && /^\d+$/.test(r.statusCode) ? Number(r.statusCode) : r.statusCode;
+  if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599) {
+    return { error: `statusCode must be an integer HTTP status, got ${JSON.stringify(r.statusCode)}` };
+  }
+  if (r.body !== undefined && r.body !== null && typeof r.body !== 'string') {
+    return { error: `body must be a string (JSON.stringify it), got ${Array.isArray(r.body) ? 'an array' : typeof r.body}` };
+  }
+  if (r.isBase64Encoded !== undefined && typeof r.isBase64Encoded !== 'boolean') {
+    return { error: 'isBase64Encoded must be a boolean' };
+  }
+  const scalar = (v: unknown) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+  const single = new Map<string, [string, string]>();
+  if (r.headers !== undefined && r.headers !== null) {
+    if (typeof r.headers !== 'object' || Array.isArray(r.headers)) return { error: 'headers must be an object of strings' };
+    for (const [name, value] of Object.entries(r.headers)) {
+      if (value === undefined || value === null) continue;
+      if (!scalar(value)) return { error: `headers.${name} must be a string` };
+      single.set(name.toLowerCase(), [name, String(value)]);
+    }
+  }
+  const lines: Array<[string, string]> = [];
+  if (r.multiValueHeaders !== undefined && r.multiValueHeaders !== null) {
+    if (typeof r.multiValueHeaders !== 'object' || Array.isArray(r.multiValueHeaders)) {
+      return { error: 'multiValueHeaders must be an object of string arrays' };
+    }
+    for (const [name, values] of Object.entries(r.multiValueHeaders)) {
+      if (values === undefined || values === null) continue;
+      if (!Array.isArray(values) || !values.every(scalar)) return { error: `multiValueHeaders.${name} must be an array of strings` };
+      // A name in both maps: API Gateway keeps the multi-value list.
+      single.delete(name.toLowerCase());
+      for (const value of values) lines.push([name, String(value)]);
+    }
+  }
+  lines.unshift(...single.values());
+  const bodyText = typeof r.body === 'string' ? r.body : '';
+  const body = r.isBase64Encoded ? Buffer.from(bodyText, 'base64') : Buffer.from(bodyText, 'utf8');
+  if (Buffer.byteLength(JSON.stringify(result)) > DEV_LIMITS.lambdaResponseBytes) {
+    return { error: `the response exceeds Lambda's ${DEV_LIMITS.lambdaResponseBytes}-byte payload limit` };
+  }
+  if (!lines.some(([n]) => n.toLowerCase() === 'content-type')) lines.push(['Content-Type', 'application/json']);
+  lines.push(['x-amzn-RequestId', requestId]);
+  lines.push(['x-amz-apigw-id', randomBytes(6).toString('base64url') + '=']);
+  lines.push(['X-Amzn-Trace-Id', `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${randomBytes(12).toString('hex')}`]);
+  return { response: { statusCode: status, headers: lines, body } };
+}
+
+/** An answer of API Gateway's own (gateway response): JSON `{ code, message, requestId }`, as CacheableApi configures them. */
+export function gatewayError(
+  statusCode: number,
+  code: string,
+  message: string,
+  requestId: string,
+  extraHeaders: Array<[string, string]> = [],
+  extra: Record<string, unknown> = {},
+): EdgeResponse {
+  return {
+    statusCode,
+    headers: [['Content-Type', 'application/json'], ['Cache-Control', 'no-store'], ['x-amzn-RequestId', requestId], ...extraHeaders],
+    body: Buffer.from(JSON.stringify({ code, message, requestId, ...extra })),
+  };
+}
+
+/** API Gateway's 502 for a failed or malformed invocation; `detail` (dev only) says what went wrong. */
+function badGateway(requestId: string, detail: string): EdgeResponse {
+  return gatewayError(502, 'BAD_GATEWAY', 'Internal server error', requestId, [], { detail });
+}
+
+function notModified(response: EdgeResponse): EdgeResponse {
+  const drop = new Set(['content-type', 'content-length', 'content-encoding']);
+  return { statusCode: 304, headers: response.headers.filter(([n]) => !drop.has(n.toLowerCase())), body: Buffer.alloc(0) };
+}
+
+function withHeaders(response: EdgeResponse, extra: Array<[string, string]>): EdgeResponse {
+  const names = new Set(extra.map(([n]) => n.toLowerCase()));
+  return { ...response, headers: [...response.headers.filter(([n]) => !names.has(n.toLowerCase())), ...extra] };
+}
+
+function headerValue(headers: ReadonlyArray<readonly [string, string]>, name: string): string | undefined {
+  const values = headers.filter(([n]) => n.toLowerCase() === name).map(([, v]) => v);
+  return values.length ? values.join(', ') : undefined;
+}
+
+function writeResponse(res: http.ServerResponse, method: string, response: EdgeResponse): void {
+  const grouped = new Map<string, { name: string; values: string[] }>();
+  for (const [name, value] of response.headers) {
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower)) continue;
+    const group = grouped.get(lower);
+    if (group) group.values.push(value);
+    else grouped.set(lower, { name, values: [value] });
+  }
+  const headers: Record<string, string | string[]> = {};
+  for (const { name, values } of grouped.values()) headers[name] = values.length === 1 ? values[0] : values;
+  const noBody = response.statusCode === 204 || response.statusCode === 304 || response.statusCode < 200;
+  if (!noBody) headers['Content-Length'] = String(response.body.length);
+  res.writeHead(response.statusCode, headers);
+  res.end(noBody || method === 'HEAD' ? undefined : response.body);
+}
+
+/** The body, or undefined when it exceeds `limit` (the rest is read and discarded so the client gets the answer). */
+function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = Number(req.headers['content-length'] ?? 0) > limit;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) over = true;
+      if (!over) chunks.push(chunk);
+    });
+    req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function splitUrl(url: string): { path: string; query: string | undefined } {
+  let target = url;
+  if (/^https?:\/\//i.test(target)) target = target.replace(/^https?:\/\/[^/]*/i, '') || '/';
+  const q = target.indexOf('?');
+  const p = q < 0 ? target : target.slice(0, q);
+  const query = q < 0 ? undefined : target.slice(q + 1);
+  return { path: p || '/', query: query === '' ? undefined : query };
+}
+
+function headerPairs(raw: string[]): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) pairs.push([raw[i], raw[i + 1]]);
+  return pairs;
+}
+
+/** `item:{id}` filled from the path parameters; undefined when one is missing (nothing was cached under it). */
+function fillTemplate(template: string, params: Record<string, string>): string | undefined {
+  let missing = false;
+  const filled = template.replace(/\{([A-Za-z_][A-Za-z0-9_.-]*)\+?\}/g, (_m, name: string) => {
+    const value = params[name];
+    if (value === undefined) missing = true;
+    return value ?? '';
+  });
+  return missing ? undefined : filled;
+}
+
+function decodeURIComponentSafe(value: string): string {
+  try {
+    return decodeURIComponent(value.replace(/\+/g, ' '));
+  } catch {
+    return value;
+  }
+}

@@ -1,0 +1,348 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { withDefaults } from './defaults';
+import { edgeInvalidationPaths } from './edge-cache';
+import { acknowledge } from './nag';
+import { checkRange, ParsedRoute } from './route-table';
+import { StatelessFunction, StatelessFunctionOptions } from './stateless-function';
+
+/**
+ * Environment of the purge functions; lambda/purge/edge-purge.ts and data-cache-purge.ts read
+ * the same names.
+ */
+export const CACHE_SYNC_ENV = {
+  /** Id of the distribution to invalidate. */
+  distributionId: 'DISTRIBUTION_ID',
+  /** Comma-separated viewer path templates, e.g. `/items/{id},/items*`. */
+  edgePaths: 'EDGE_PURGE_PATHS',
+  /** Comma-separated data-cache key templates deleted per change, e.g. `item:{id}`. */
+  dataKeys: 'DATA_PURGE_KEYS',
+  /** Comma-separated data-cache groups whose generation is bumped per batch, e.g. `items`. */
+  dataGroups: 'DATA_PURGE_GROUPS',
+  /** Namespace of the data-cache keys: must be the route functions' (CacheableApi: the stack name). */
+  dataKeyPrefix: 'DATA_CACHE_KEY_PREFIX',
+} as const;
+
+/**
+ * What CacheSync needs of a data cache; `DataCache` (lib/data-cache.ts) has this shape.
+ */
+export interface CacheSyncDataCache {
+  /** The VPC the cache is in; the data purge function is placed in it. */
+  readonly vpc: ec2.IVpc;
+  /** The subnets for functions that use the cache. */
+  readonly functionSubnets: ec2.SubnetSelection;
+  /** Opens the cache to a function in `vpc` and sets its connection environment. */
+  grantConnect(fn: lambda.Function): void;
+}
+
+/** How the purge functions read the table's stream. */
+export interface CacheSyncStreamOptions {
+  /**
+   * Most records per invocation (1 to 10000).
+   * @default 100
+   */
+  readonly batchSize?: number;
+  /**
+   * Longest wait to fill a batch (0 to 300 s): fewer CloudFront invalidations (each wildcard path
+   * counts towards the 15 in progress) against a little more staleness.
+   * @default Duration.seconds(1)
+   */
+  readonly maxBatchingWindow?: Duration;
+  /**
+   * Retries of a failing batch (halved on each retry) before its records go to the failure queue.
+   * @default 10
+   */
+  readonly retryAttempts?: number;
+  /**
+   * Records older than this go to the failure queue unprocessed (60 s to 7 days); the cache TTLs
+   * bound the staleness from then on.
+   * @default Duration.hours(1)
+   */
+  readonly maxRecordAge?: Duration;
+  /**
+   * Concurrent batches per shard (1 to 10). Above 1, records of one key stay in order but batches
+   * run in parallel.
+   * @default 1
+   */
+  readonly parallelizationFactor?: number;
+}
+
+/** Properties of a CacheSync. */
+export interface CacheSyncProps {
+  /** The table whose changes the caches follow; its stream must carry NEW_AND_OLD_IMAGES. */
+  readonly table: dynamodb.ITableV2;
+  /** The API's routes (`CacheableApi.routes`); edge-cached GET routes give the paths to purge. */
+  readonly routes: ParsedRoute[];
+  /**
+   * The distribution in front of the API. When given, every change invalidates the affected
+   * viewer paths.
+   * @default - no edge purge
+   */
+  readonly distribution?: cloudfront.IDistribution;
+  /**
+   * Path under which the distribution serves the API's routes, e.g. `/api`.
+   * @default '' - routes are served at the distribution's root
+   */
+  readonly edgePathPrefix?: string;
+  /**
+   * Viewer path templates to purge instead of the ones derived from `routes`. `{name}` is
+   * filled from the changed item's attribute of that name; a template without parameters is
+   * purged once per batch.
+   * @default - derived: each edge-cached GET route's path, with `*` appended when its cache key
+   * includes query strings
+   */
+  readonly edgePaths?: string[];
+  /**
+   * The data cache to keep in sync. When given, a function in its VPC deletes the affected keys.
+   * @default - no data-cache purge
+   */
+  readonly dataCache?: CacheSyncDataCache;
+  /**
+   * Key templates the handlers cache items under, deleted per change, e.g. `['item:{id}']`.
+   * @default []
+   */
+  readonly dataKeys?: string[];
+  /**
+   * Cache groups (e.g. list pages) made stale as a whole on any change, e.g. `['items']`.
+   * @default []
+   */
+  readonly dataGroups?: string[];
+  /**
+   * The route functions' data-cache key prefix.
+   * @default - the stack name, as CacheableApi sets it
+   */
+  readonly dataKeyPrefix?: string;
+  /** How the stream is read. @default - see CacheSyncStreamOptions */
+  readonly stream?: CacheSyncStreamOptions;
+  /** Settings of both purge functions. @default - StatelessFunction defaults, 256 MB */
+  readonly functionDefaults?: StatelessFunctionOptions;
+}
+
+/** The stream-reading defaults, in one place. */
+export const CACHE_SYNC_STREAM_DEFAULTS: Required<CacheSyncStreamOptions> = {
+  batchSize: 100,
+  maxBatchingWindow: Duration.seconds(1),
+  retryAttempts: 10,
+  maxRecordAge: Duration.hours(1),
+  parallelizationFactor: 1,
+};
+
+/**
+ * The viewer path templates a change must invalidate: EdgeCache's invalidation paths of the
+ * route table, under `prefix` when the distribution serves the API below a path.
+ */
+export function edgePurgePaths(routes: ParsedRoute[], prefix = ''): string[] {
+  if (prefix !== '' && !/^(\/[A-Za-z0-9._~-]+)+$/.test(prefix)) {
+    throw new Error(`edgePathPrefix must be empty or "/segment[/segment...]" without a trailing slash, got "${prefix}"`);
+  }
+  // The paths EdgeCache's behaviors cache, so the purge and the cache cannot disagree.
+  return edgeInvalidationPaths(routes).map((p) => prefix + (p === '/' && prefix !== '' ? '' : p));
+}
+
+/**
+ * Keeps the edge and data caches true to a DynamoDB table whatever writes to it: the table's
+ * stream drives a purge function per cache. The edge purge runs outside any VPC (CloudFront's
+ * API has no VPC endpoint and the data cache's VPC has no NAT) and invalidates the viewer paths
+ * the changes affect; the data purge runs in the cache's VPC and deletes the affected keys. Both
+ * read with partial-batch responses, bisect failing batches, and send what they give up on to an
+ * encrypted failure queue.
+ */
+export class CacheSync extends Construct {
+  /** The edge purge function, when a distribution was given. */
+  public readonly edgePurge?: StatelessFunction;
+  /** The data purge function, when a data cache was given. */
+  public readonly dataPurge?: StatelessFunction;
+  /** Failed-batch records (shard, sequence range) of the edge purge. */
+  public readonly edgeFailures?: sqs.Queue;
+  /** Failed-batch records of the data purge. */
+  public readonly dataFailures?: sqs.Queue;
+  /** Receives failure records that could not be handled after 5 receives. */
+  public readonly deadLetterQueue: sqs.Queue;
+  /** The viewer path templates the edge purge invalidates. */
+  public readonly edgePaths: string[];
+
+  constructor(scope: Construct, id: string, props: CacheSyncProps) {
+    super(scope, id);
+    if (!props.distribution && !props.dataCache) {
+      throw new Error('CacheSync needs a distribution, a dataCache, or both: there is nothing to keep in sync');
+    }
+    checkTableStream(props.table);
+    const stream = withDefaults(CACHE_SYNC_STREAM_DEFAULTS, props.stream ?? {});
+    checkStream(stream);
+
+    this.edgePaths = props.edgePaths ?? edgePurgePaths(props.routes, props.edgePathPrefix ?? '');
+    this.deadLetterQueue = this.queue('FailuresDlq');
+    acknowledge(
+      this.deadLetterQueue,
+      'Serverless-SQSRedrivePolicy',
+      'This is the dead-letter queue of the failure queues; a redrive policy on it would only move the same records one queue further',
+    );
+    const functionDefaults: StatelessFunctionOptions = { memorySize: 256, ...props.functionDefaults };
+
+    if (props.distribution) {
+      if (props.functionDefaults?.vpc) {
+        throw new Error('functionDefaults.vpc: the edge purge calls CloudFront, whose API has no VPC endpoint; the data purge is placed in the data cache\'s VPC anyway');
+      }
+      checkTemplates('edgePaths', this.edgePaths, /^\/[^\s,]*$/, 'start with / and hold no comma or space');
+      if (this.edgePaths.length === 0) {
+        throw new Error('distribution: no route is edge-cached (cache.edge on a GET route); pass edgePaths to say what to purge');
+      }
+      const fn = new StatelessFunction(this, 'EdgePurge', {
+        timeout: Duration.seconds(60),
+        ...functionDefaults,
+        entry: purgeEntry('edge-purge'),
+        description: `Invalidates CloudFront paths when ${props.table.node.id} changes`,
+        environment: {
+          ...functionDefaults.environment,
+          [CACHE_SYNC_ENV.distributionId]: props.distribution.distributionId,
+          [CACHE_SYNC_ENV.edgePaths]: this.edgePaths.join(','),
+        },
+      });
+      props.distribution.grantCreateInvalidation(fn);
+      this.edgeFailures = this.queue('EdgePurgeFailures', this.deadLetterQueue);
+      this.subscribe(fn, props.table, stream, this.edgeFailures, false, functionDefaults);
+      this.edgePurge = fn;
+    }
+
+    if (props.dataCache) {
+      const keys = props.dataKeys ?? [];
+      const groups = props.dataGroups ?? [];
+      checkTemplates('dataKeys', keys, /^[^\s,]+$/, 'hold no comma or space');
+      checkTemplates('dataGroups', groups, /^[^\s,]+$/, 'hold no comma or space');
+      if (keys.length + groups.length === 0) {
+        throw new Error('dataCache: name what to invalidate with dataKeys (e.g. ["item:{id}"]) and/or dataGroups (e.g. ["items"])');
+      }
+      const environment: Record<string, string> = {
+        ...functionDefaults.environment,
+        [CACHE_SYNC_ENV.dataKeyPrefix]: props.dataKeyPrefix ?? Stack.of(this).stackName,
+      };
+      if (keys.length > 0) environment[CACHE_SYNC_ENV.dataKeys] = keys.join(',');
+      if (groups.length > 0) environment[CACHE_SYNC_ENV.dataGroups] = groups.join(',');
+      // Egress only where grantConnect opens it (the cache port): the purge talks to nothing else.
+      const securityGroups = functionDefaults.securityGroups ?? [
+        new ec2.SecurityGroup(this, 'DataPurgeSecurityGroup', {
+          vpc: props.dataCache.vpc,
+          allowAllOutbound: false,
+          description: 'Data-cache purge function: egress to the cache only',
+        }),
+      ];
+      const fn = new StatelessFunction(this, 'DataPurge', {
+        timeout: Duration.seconds(30),
+        ...functionDefaults,
+        vpc: props.dataCache.vpc,
+        vpcSubnets: props.dataCache.functionSubnets,
+        securityGroups,
+        entry: purgeEntry('data-cache-purge'),
+        description: `Invalidates data-cache keys when ${props.table.node.id} changes`,
+        environment,
+      });
+      props.dataCache.grantConnect(fn);
+      this.dataFailures = this.queue('DataPurgeFailures', this.deadLetterQueue);
+      this.subscribe(fn, props.table, stream, this.dataFailures, true, functionDefaults);
+      this.dataPurge = fn;
+    }
+  }
+
+  private subscribe(
+    fn: StatelessFunction,
+    table: dynamodb.ITableV2,
+    stream: Required<CacheSyncStreamOptions>,
+    failures: sqs.Queue,
+    inVpc: boolean,
+    options: StatelessFunctionOptions,
+  ): void {
+    fn.addEventSource(
+      new DynamoEventSource(table, {
+        startingPosition: lambda.StartingPosition.LATEST,
+        batchSize: stream.batchSize,
+        maxBatchingWindow: stream.maxBatchingWindow,
+        bisectBatchOnError: true,
+        reportBatchItemFailures: true,
+        retryAttempts: stream.retryAttempts,
+        maxRecordAge: stream.maxRecordAge,
+        parallelizationFactor: stream.parallelizationFactor,
+        onFailure: new SqsDlq(failures),
+      }),
+    );
+    // TableV2.grantStreamRead scopes dynamodb:ListStreams to the stream ARN, but the action has
+    // no resource-level permissions (aws-cdk#34575), so that statement grants nothing; the event
+    // source mapping's permission check needs it on "*" (as AWSLambdaDynamoDBExecutionRole has).
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:ListStreams'], resources: ['*'] }));
+    // StatelessFunction acknowledged IAM5 on the role already; one reason per construct path
+    // holds, so this one restates every reason that applies.
+    const reasons = ['dynamodb:ListStreams has no resource-level permissions and accepts only Resource "*"'];
+    if (inVpc) reasons.push('EC2 network-interface actions for VPC placement accept only Resource "*"');
+    if ((options.tracing ?? lambda.Tracing.ACTIVE) !== lambda.Tracing.DISABLED) {
+      reasons.push('X-Ray PutTraceSegments/PutTelemetryRecords accept only Resource "*"');
+    }
+    acknowledge(fn.role!, 'AwsSolutions-IAM5[Resource::*]', reasons.join('; '));
+    acknowledge(
+      fn,
+      'Serverless-LambdaDLQ',
+      'Invoked by a stream event source mapping, not asynchronously: failed batches go to the mapping\'s SQS on-failure destination',
+    );
+  }
+
+  private queue(id: string, deadLetterQueue?: sqs.IQueue): sqs.Queue {
+    return new sqs.Queue(this, id, {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      deadLetterQueue: deadLetterQueue ? { queue: deadLetterQueue, maxReceiveCount: 5 } : undefined,
+    });
+  }
+}
+
+/**
+ * The table must stream NEW_AND_OLD_IMAGES: a change that moves an item from one value of a
+ * templated attribute to another must purge both. (TableV2 exposes a stream ARN token even
+ * without a stream, so the table resource itself is checked when it is in this app.)
+ */
+function checkTableStream(table: dynamodb.ITableV2): void {
+  const fix = 'set dynamoStream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES';
+  const resource = table.node.defaultChild;
+  if (resource instanceof dynamodb.CfnGlobalTable) {
+    const spec = Stack.of(table).resolve(resource.streamSpecification) as { streamViewType?: string } | undefined;
+    if (!spec?.streamViewType) throw new Error(`table ${table.node.path} has no stream: ${fix}`);
+    if (spec.streamViewType !== dynamodb.StreamViewType.NEW_AND_OLD_IMAGES) {
+      throw new Error(`table ${table.node.path} streams ${spec.streamViewType}; the purges need both images: ${fix}`);
+    }
+  } else if (!table.tableStreamArn) {
+    throw new Error(`table ${table.node.path} has no stream ARN: import it with tableStreamArn (a NEW_AND_OLD_IMAGES stream)`);
+  }
+}
+
+function checkStream(stream: Required<CacheSyncStreamOptions>): void {
+  checkRange('stream.batchSize', stream.batchSize, 1, 10000, 'records');
+  checkRange('stream.maxBatchingWindow', stream.maxBatchingWindow.toSeconds(), 0, 300, 'seconds');
+  checkRange('stream.retryAttempts', stream.retryAttempts, 0, 10000, 'retries');
+  checkRange('stream.maxRecordAge', stream.maxRecordAge.toSeconds(), 60, 604_800, 'seconds');
+  checkRange('stream.parallelizationFactor', stream.parallelizationFactor, 1, 10, 'batches per shard');
+}
+
+function checkTemplates(prop: string, templates: string[], pattern: RegExp, rule: string): void {
+  for (const template of templates) {
+    if (!pattern.test(template)) throw new Error(`${prop}: "${template}" must ${rule}`);
+  }
+}
+
+/** The purge handler's source: lambda/purge/<name>.ts next to lib/, or the compiled .js next to dist/lib. */
+function purgeEntry(name: string): string {
+  const candidates = [
+    path.join(__dirname, '..', 'lambda', 'purge', `${name}.ts`),
+    path.join(__dirname, '..', 'lambda', 'purge', `${name}.js`),
+    path.join(__dirname, '..', '..', 'lambda', 'purge', `${name}.ts`),
+  ];
+  const found = candidates.find((candidate) => fs.existsSync(candidate));
+  if (!found) throw new Error(`purge handler ${name} not found (looked in ${candidates.join(', ')})`);
+  return found;
+}
