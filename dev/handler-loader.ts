@@ -48,11 +48,18 @@ export class HandlerLoader {
   }
 
   /**
-   * Forgets the changed files and every loaded module that imports them, directly or not;
-   * returns the ids of the modules forgotten (node_modules are never forgotten). `beforeDrop`
-   * runs on each module about to be forgotten (to close its connections).
+   * Forgets the changed files and every loaded module under `scope` that imports them, directly
+   * or not; returns the ids of the modules forgotten (node_modules and modules outside `scope`,
+   * such as the dev server's own, are kept). `beforeDrop` runs on each module about to be
+   * forgotten (to close its connections).
    */
-  async invalidate(changedFiles: readonly string[], beforeDrop?: (id: string, exports: unknown) => Promise<void>): Promise<string[]> {
+  async invalidate(
+    changedFiles: readonly string[],
+    scope: readonly string[],
+    beforeDrop?: (id: string, exports: unknown) => Promise<void>,
+  ): Promise<string[]> {
+    const inScope = (id: string) =>
+      !id.includes(`${path.sep}node_modules${path.sep}`) && scope.some((dir) => id.startsWith(path.resolve(dir) + path.sep));
     const cache = moduleCache();
     if (!cache) {
       this.loaded.clear();
@@ -70,7 +77,7 @@ export class HandlerLoader {
     const queue = changedFiles.filter((f) => cache[f] !== undefined);
     while (queue.length > 0) {
       const id = queue.pop()!;
-      if (drop.has(id) || id.includes(`${path.sep}node_modules${path.sep}`)) continue;
+      if (drop.has(id) || !inScope(id)) continue;
       drop.add(id);
       for (const parent of parents.get(id) ?? []) queue.push(parent);
     }

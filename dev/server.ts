@@ -78,7 +78,8 @@ export interface DevServerOptions {
   readonly dataPurge?: DevDataPurge;
   /**
    * Reload handlers when their sources change: `true` watches each route's entry directory and
-   * the kit's `lambda/` directory; a list names the directories.
+   * the kit's `lambda/` directory; a list names the directories. Only modules under them are
+   * ever reloaded (by `reload()` too).
    * @default false
    */
   readonly watch?: boolean | readonly string[];
@@ -184,8 +185,12 @@ export async function createDevServer(options: DevServerOptions): Promise<DevSer
     if (typeof reset === 'function') await reset().catch((e: unknown) => log(`data cache: close failed: ${String(e)}`));
   };
 
+  const watchRoots = Array.isArray(options.watch)
+    ? (options.watch as readonly string[])
+    : [...routes.map((r) => path.dirname(r.entry)), LAMBDA_SOURCES];
+
   const reload = async (changedFiles: readonly string[]) => {
-    const dropped = await loader.invalidate(changedFiles, async (id, exports) => {
+    const dropped = await loader.invalidate(changedFiles, watchRoots, async (id, exports) => {
       if (id === DATA_CACHE_RUNTIME) await closeDataCache(exports);
     });
     const reloaded = routes.filter((r) => dropped.includes(r.entry));
@@ -199,12 +204,7 @@ export async function createDevServer(options: DevServerOptions): Promise<DevSer
   };
 
   let watch: SourceWatch | undefined;
-  if (options.watch) {
-    const roots = Array.isArray(options.watch)
-      ? (options.watch as readonly string[])
-      : [...routes.map((r) => path.dirname(r.entry)), LAMBDA_SOURCES];
-    watch = watchSources({ roots, onChange: (files) => void reload(files) });
-  }
+  if (options.watch) watch = watchSources({ roots: watchRoots, onChange: (files) => void reload(files) });
 
   const purgeDataCache = async (pathParameters: Record<string, string>): Promise<string | undefined> => {
     const purge = options.dataPurge;
@@ -300,6 +300,7 @@ export async function createDevServer(options: DevServerOptions): Promise<DevSer
         const route = devRoute.route;
         const viewer = { method, path: rawPath, query, headers: headerPairs(req.rawHeaders), sourceIp: req.socket.remoteAddress ?? '127.0.0.1' };
         const cached = edgeEnabled && isEdgeCached(route);
+        if (!cached) outcome.edge = 'pass';
         const plan = planEdgeRequest(cached ? route : { ...route, cache: { ...route.cache, edge: undefined } }, viewer);
         if (plan.droppedQuery.length > 0) outcome.notes.push(`not forwarded: ${plan.droppedQuery.join(', ')}`);
         const missing = missingParameters(route, plan.query, plan.headers);
@@ -341,7 +342,6 @@ export async function createDevServer(options: DevServerOptions): Promise<DevSer
       response = badGateway(requestId, String((error as Error)?.message ?? error));
     }
     xCache ??= response.statusCode >= 400 ? X_CACHE.error : X_CACHE.miss;
-    if (outcome.edge === '-' && response.statusCode < 400) outcome.edge = 'pass';
     const final = withHeaders(response, [
       ['X-Cache', xCache],
       ['Via', '1.1 dev-edge (CloudFront)'],

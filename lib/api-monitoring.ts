@@ -72,7 +72,7 @@ export interface ApiMonitoringProps {
    * Id of the CloudFront distribution in front of the API: requests and error rates on the
    * dashboard (CloudFront publishes them in us-east-1 only, so the alarm on them is created only
    * when this stack is in us-east-1).
-   * @default - no CloudFront section
+   * @default - the API's own distribution (`api.edge`) when a route is edge-cached, else no CloudFront section
    */
   readonly distributionId?: string;
   /**
@@ -208,7 +208,8 @@ export class ApiMonitoring extends Construct {
   constructor(scope: Construct, id: string, props: ApiMonitoringProps) {
     super(scope, id);
     if (!props?.api) throw new Error('api is required: the CacheableApi to monitor');
-    const settings = withDefaults(API_MONITORING_DEFAULTS, props);
+    const distributionId = props.distributionId ?? props.api.edge?.distribution.distributionId;
+    const settings = withDefaults(API_MONITORING_DEFAULTS, { ...props, distributionId });
     validate(settings);
     this.settings = settings;
     this.api = props.api;
@@ -230,7 +231,7 @@ export class ApiMonitoring extends Construct {
 
     if (settings.cloudFrontAdditionalMetrics) {
       this.monitoringSubscription = new cloudfront.CfnMonitoringSubscription(this, 'EdgeMonitoringSubscription', {
-        distributionId: props.distributionId!,
+        distributionId: distributionId!,
         monitoringSubscription: { realtimeMetricsSubscriptionConfig: { realtimeMetricsSubscriptionStatus: 'Enabled' } },
       });
     }
@@ -242,7 +243,7 @@ export class ApiMonitoring extends Construct {
       this.requestMetricsSection(),
     ];
     if (props.dataCache) rows.push(this.dataCacheSection(props.dataCache));
-    if (props.distributionId) rows.push(this.edgeSection(props.distributionId));
+    if (distributionId) rows.push(this.edgeSection(distributionId));
     if (props.streamFunctions && props.streamFunctions.length > 0) rows.push(this.streamSection(props.streamFunctions));
     rows.push([
       new cloudwatch.AlarmStatusWidget({
@@ -380,7 +381,8 @@ export class ApiMonitoring extends Construct {
   }
 
   private requestMetricsSection(): cloudwatch.IWidget[] {
-    const cached = this.api.routes.filter((r) => r.cache.data);
+    // Writes carry data-cache settings to invalidate what reads cached; only reads look up.
+    const cached = this.api.routes.filter((r) => r.cache.data && r.method === 'GET');
     const ratios = cached.map((route, i) => {
       const ratio = this.hitRatio(route, i);
       this.addAlarm(`${route.id}DataCacheHitRatio`, ratio, {
@@ -505,7 +507,7 @@ export class ApiMonitoring extends Construct {
         description: `CloudFront 5xx error rate above ${this.settings.cloudFrontErrorRatePercent}%`,
       });
     }
-    const widgets = [
+    const widgets: cloudwatch.IWidget[] = [
       graph('Edge requests', [metric('Requests', 'Sum', 'Requests')], 6),
       graph('Edge error rates (%)', [metric('4xxErrorRate', 'Average', '4xx rate'), errors5xx, metric('TotalErrorRate', 'Average', 'total')], 6),
     ];

@@ -139,3 +139,37 @@ test('an unexpected failure is a 500 JSON that reveals nothing', async () => {
   expect(spy).toHaveBeenCalledTimes(1);
   spy.mockRestore();
 });
+
+describe('reads go through the data cache and writes invalidate it', () => {
+  test('an item read twice is a miss then a hit; after a PUT the next read misses and shows the write', async () => {
+    await put('cached-1', { name: 'v1', price: 1 });
+    const read = () => getItem(restEvent('GET /items/{id}', '/items/cached-1'));
+    const first = await read();
+    expect(first.headers?.['X-Data-Cache']).toBe('miss');
+    const second = await read();
+    expect(second.headers?.['X-Data-Cache']).toBe('hit');
+    expect(parse(second).name).toBe('v1');
+    await put('cached-1', { name: 'v2', price: 2 });
+    const third = await read();
+    expect(third.headers?.['X-Data-Cache']).toBe('miss');
+    expect(parse(third).name).toBe('v2');
+  });
+
+  test('a write makes every list page a miss; a delete makes the item 404 at once', async () => {
+    const page = () => listItems(restEvent('GET /items', '/items?limit=3'));
+    await page();
+    expect((await page()).headers?.['X-Data-Cache']).toBe('hit');
+    await put('cached-2', { name: 'new', price: 3 });
+    expect((await page()).headers?.['X-Data-Cache']).toBe('miss');
+    await getItem(restEvent('GET /items/{id}', '/items/cached-2'));
+    expect((await deleteItem(restEvent('DELETE /items/{id}', '/items/cached-2'))).statusCode).toBe(204);
+    expect((await getItem(restEvent('GET /items/{id}', '/items/cached-2'))).statusCode).toBe(404);
+  });
+
+  test('a direct write to the store is served stale until invalidated (what the stream purge is for)', async () => {
+    await put('cached-3', { name: 'before', price: 1 });
+    await getItem(restEvent('GET /items/{id}', '/items/cached-3'));
+    await items.put({ id: 'cached-3', name: 'behind the API', price: 1, updatedAt: 'x' });
+    expect(parse(await getItem(restEvent('GET /items/{id}', '/items/cached-3'))).name).toBe('before');
+  });
+});

@@ -185,3 +185,60 @@ test('the items table is on-demand, encrypted, point-in-time recoverable, retain
     }),
   });
 });
+
+describe('cache layers wired into the sample', () => {
+  test('routes with a data-cache spec run in the cache VPC and know its endpoint; health does not', () => {
+    for (const route of ['GET /items', 'GET /items/{id}', 'PUT /items/{id}', 'DELETE /items/{id}']) {
+      const fn = functionOf(route);
+      expect(fn.Properties.VpcConfig?.SubnetIds).toHaveLength(2);
+      expect(fn.Properties.Environment.Variables).toMatchObject({
+        DATA_CACHE_ENGINE: 'valkey-serverless',
+        DATA_CACHE_TLS: 'true',
+        DATA_CACHE_AUTH: 'iam',
+        DATA_CACHE_ENDPOINT: expect.anything(),
+        DATA_CACHE_KEY_PREFIX: 'CatalogStack',
+      });
+    }
+    expect(functionOf('GET /health').Properties.VpcConfig).toBeUndefined();
+    template.resourceCountIs('AWS::ElastiCache::ServerlessCache', 1);
+    template.resourcePropertiesCountIs('AWS::EC2::NatGateway', {}, 0);
+  });
+
+  test('CloudFront fronts the API with one cached behavior per edge-cached route', () => {
+    template.resourceCountIs('AWS::CloudFront::Distribution', 1);
+    template.resourceCountIs('AWS::CloudFront::CachePolicy', 2);
+    template.hasResourceProperties('AWS::CloudFront::CachePolicy', {
+      CachePolicyConfig: Match.objectLike({
+        DefaultTTL: 30,
+        ParametersInCacheKeyAndForwardedToOrigin: Match.objectLike({
+          QueryStringsConfig: { QueryStringBehavior: 'whitelist', QueryStrings: ['limit', 'cursor'] },
+        }),
+      }),
+    });
+    template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
+  });
+
+  test('the table stream drives an edge purge outside the VPC and a data purge inside it', () => {
+    const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')) as any[];
+    expect(mappings).toHaveLength(2);
+    for (const m of mappings) {
+      expect(m.Properties).toMatchObject({
+        BisectBatchOnFunctionError: true,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        StartingPosition: 'LATEST',
+        DestinationConfig: { OnFailure: { Destination: expect.anything() } },
+      });
+    }
+    const purgeFns = template.findResources('AWS::Lambda::Function', { Properties: { Environment: { Variables: { DISTRIBUTION_ID: Match.anyValue() } } } });
+    expect(Object.keys(purgeFns)).toHaveLength(1);
+    expect((Object.values(purgeFns)[0] as any).Properties.VpcConfig).toBeUndefined();
+    expect((Object.values(purgeFns)[0] as any).Properties.Environment.Variables.EDGE_PURGE_PATHS).toBe('/items*,/items/{id}');
+  });
+
+  test('outputs name what the smoke command reads', () => {
+    const outputs = Object.keys(template.toJSON().Outputs);
+    for (const name of ['ApiUrl', 'DistributionDomainName', 'HealthFunctionName', 'TableName']) {
+      expect(outputs).toContain(name);
+    }
+  });
+});

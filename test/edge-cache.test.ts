@@ -6,8 +6,8 @@ import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { IConstruct } from 'constructs';
-import { ApiAuthorization, CacheableApi, CATALOG_HANDLERS_DIR, catalogRoutes, parseRouteTable, RouteTable } from '../lib';
-import { EdgeCache, edgeInvalidationPaths, edgePathPattern, planEdgeBehaviors } from '../lib/edge-cache';
+import { ApiAuthorization, CacheableApi, CacheableApiProps, CATALOG_HANDLERS_DIR, catalogRoutes, parseRouteTable, RouteTable } from '../lib';
+import { EdgeCacheOptions, edgeInvalidationPaths, edgePathPattern, planEdgeBehaviors } from '../lib/edge-cache';
 import { nagApp, synthFindings } from './support/nag';
 import { normalizedTemplate } from './support/template';
 
@@ -24,7 +24,7 @@ const sampleRoutes = (): RouteTable =>
 const app = nagApp({ context: CDK_CONTEXT });
 const stack = new Stack(app, 'EdgeCacheStack');
 const api = new CacheableApi(stack, 'Api', { routes: sampleRoutes(), authorization: PUBLIC });
-const edge = new EdgeCache(stack, 'Edge', { api });
+const edge = api.edge!; // CacheableApi creates the EdgeCache for its edge-cached routes
 
 const entry = path.join(CATALOG_HANDLERS_DIR, 'get-item.ts');
 const PRODUCT_ROUTES: RouteTable = {
@@ -46,9 +46,7 @@ const VERSION_NEW = '11111111-2222-3333-4444-555555555555';
 const VERSION_OLD = '66666666-7777-8888-9999-000000000000';
 const WEB_ACL_ARN = 'arn:aws:wafv2:us-east-1:111122223333:global/webacl/edge/0a1b2c3d-4e5f';
 const custom = new Stack(app, 'EdgeCacheCustomStack', { env: { account: '111122223333', region: 'eu-west-1' } });
-const customApi = new CacheableApi(custom, 'Api', { routes: PRODUCT_ROUTES, authorization: ApiAuthorization.iam() });
-const customEdge = new EdgeCache(custom, 'Edge', {
-  api: customApi,
+const customApi = new CacheableApi(custom, 'Api', { routes: PRODUCT_ROUTES, authorization: ApiAuthorization.iam(), edge: {
   priceClass: cloudfront.PriceClass.PRICE_CLASS_ALL,
   webAclArn: WEB_ACL_ARN,
   domainNames: ['api.example.com'],
@@ -64,7 +62,8 @@ const customEdge = new EdgeCache(custom, 'Edge', {
     managedRulesAction: 'count',
     logDestinationArn: 'arn:aws:logs:eu-west-1:111122223333:log-group:aws-waf-logs-products',
   },
-});
+} });
+const customEdge = customApi.edge!;
 
 const findings = synthFindings(app);
 const template = Template.fromStack(stack);
@@ -102,7 +101,7 @@ test('cdk-nag AwsSolutions and Serverless checks report no unacknowledged findin
 test('template snapshot of the EdgeCache resources and outputs (asset hashes normalised)', () => {
   // The API's own resources are CacheableApi's snapshot, not this one.
   const normalized = normalizedTemplate(stack) as { Resources: Json; Outputs: Json };
-  const ours = (section: Json) => Object.fromEntries(Object.entries(section).filter(([id]) => id.startsWith('Edge')));
+  const ours = (section: Json) => Object.fromEntries(Object.entries(section).filter(([id]) => id.startsWith('ApiEdge')));
   expect({ Resources: ours(normalized.Resources), Outputs: ours(normalized.Outputs) }).toMatchSnapshot();
 });
 
@@ -133,7 +132,7 @@ describe('cache behaviors of the sample catalog', () => {
       CachedMethods: ['GET', 'HEAD'],
       ViewerProtocolPolicy: 'redirect-to-https',
       Compress: true,
-      ResponseHeadersPolicyId: { Ref: expect.stringMatching(/^EdgeSecurityHeaders/) },
+      ResponseHeadersPolicyId: { Ref: expect.stringMatching(/^ApiEdgeSecurityHeaders/) },
     });
     expect(behaviorOf(template, '/items').OriginRequestPolicyId).toBeUndefined();
   });
@@ -168,7 +167,7 @@ describe('cache behaviors of the sample catalog', () => {
       AllowedMethods: ALL_METHODS,
       ViewerProtocolPolicy: 'redirect-to-https',
       Compress: true,
-      ResponseHeadersPolicyId: { Ref: expect.stringMatching(/^EdgeSecurityHeaders/) },
+      ResponseHeadersPolicyId: { Ref: expect.stringMatching(/^ApiEdgeSecurityHeaders/) },
     });
   });
 
@@ -201,7 +200,7 @@ describe('distribution', () => {
           OriginReadTimeout: 30,
           OriginKeepaliveTimeout: 30,
         },
-        OriginCustomHeaders: [{ HeaderName: 'x-origin-verify', HeaderValue: SECRET_REF(/^EdgeOriginVerificationSecret/, ':SecretString:headerValue::}}') }],
+        OriginCustomHeaders: [{ HeaderName: 'x-origin-verify', HeaderValue: SECRET_REF(/^ApiEdgeOriginVerificationSecret/, ':SecretString:headerValue::}}') }],
       },
     ]);
   });
@@ -223,8 +222,8 @@ describe('distribution', () => {
 
   test('access logs go to an encrypted, private, SSL-only bucket with ACLs for CloudFront, expiry and its own access logs', () => {
     const buckets = template.findResources('AWS::S3::Bucket');
-    const [accessLogsId] = Object.keys(buckets).filter((id) => id.startsWith('EdgeAccessLogs'));
-    const [serverLogsId] = Object.keys(buckets).filter((id) => id.startsWith('EdgeServerAccessLogs'));
+    const [accessLogsId] = Object.keys(buckets).filter((id) => id.startsWith('ApiEdgeAccessLogs'));
+    const [serverLogsId] = Object.keys(buckets).filter((id) => id.startsWith('ApiEdgeServerAccessLogs'));
     expect(distributionOf(template).Logging).toEqual({
       Bucket: { 'Fn::GetAtt': [accessLogsId, 'RegionalDomainName'] },
       IncludeCookies: false,
@@ -259,13 +258,13 @@ describe('distribution', () => {
     const outputs = template.toJSON().Outputs as Json;
     const byDescription = (d: RegExp) => Object.values(outputs).filter((o: any) => d.test(o.Description ?? ''));
     expect(byDescription(/Domain name of the CloudFront distribution/)).toEqual([
-      expect.objectContaining({ Value: { 'Fn::GetAtt': [expect.stringMatching(/^EdgeDistribution/), 'DomainName'] } }),
+      expect.objectContaining({ Value: { 'Fn::GetAtt': [expect.stringMatching(/^ApiEdgeDistribution/), 'DomainName'] } }),
     ]);
     expect(byDescription(/Id of the CloudFront distribution/)).toEqual([
-      expect.objectContaining({ Value: { Ref: expect.stringMatching(/^EdgeDistribution/) } }),
+      expect.objectContaining({ Value: { Ref: expect.stringMatching(/^ApiEdgeDistribution/) } }),
     ]);
     expect(byDescription(/Secret holding the origin-verify header value/)).toEqual([
-      expect.objectContaining({ Value: { Ref: expect.stringMatching(/^EdgeOriginVerificationSecret/) } }),
+      expect.objectContaining({ Value: { Ref: expect.stringMatching(/^ApiEdgeOriginVerificationSecret/) } }),
     ]);
     expect(edge.url).toMatch(/^https:\/\//);
   });
@@ -402,7 +401,7 @@ describe('every option (custom domain, edge web ACL, authenticated writes, rotat
   test('during a rotation the web ACL accepts the current and the previous version; WAF logs redact the header', () => {
     const acl = Object.values(customTemplate.findResources('AWS::WAFv2::WebACL'))[0] as Json;
     const rules = acl.Properties.Rules as Json[];
-    const secretRef = (version: string) => SECRET_REF(/^EdgeOriginVerificationSecret/, `:SecretString:headerValue::${version}}}`);
+    const secretRef = (version: string) => SECRET_REF(/^ApiEdgeOriginVerificationSecret/, `:SecretString:headerValue::${version}}}`);
     expect(rules[3].Statement).toEqual({
       OrStatement: {
         Statements: [VERSION_NEW, VERSION_OLD].map((version) => ({
@@ -472,10 +471,14 @@ describe('pure helpers', () => {
 
 describe('invalid props throw, naming the prop', () => {
   const scratch = new Stack(nagApp({ context: CDK_CONTEXT }), 'Scratch');
-  const iamApi = new CacheableApi(scratch, 'IamApi', { routes: sampleRoutes(), authorization: ApiAuthorization.iam() });
   let n = 0;
-  const attempt = (props: Partial<ConstructorParameters<typeof EdgeCache>[2]>, api: CacheableApi = iamApi) => () =>
-    new EdgeCache(scratch, `Edge${n++}`, { api, forwardAuthorizationToWrites: true, ...props });
+  const attempt = (props: EdgeCacheOptions, apiProps: Partial<CacheableApiProps> = {}) => () =>
+    new CacheableApi(scratch, `Api${n++}`, {
+      routes: sampleRoutes(),
+      authorization: ApiAuthorization.iam(),
+      ...apiProps,
+      edge: { forwardAuthorizationToWrites: true, ...props },
+    });
   const certificate = acm.Certificate.fromCertificateArn(scratch, 'Cert', 'arn:aws:acm:us-east-1:111122223333:certificate/abc');
 
   test('distribution props', () => {
@@ -515,11 +518,7 @@ describe('invalid props throw, naming the prop', () => {
   });
 
   test('a stage that already has a web ACL cannot take the origin-verification one', () => {
-    const withAcl = new CacheableApi(scratch, 'AclApi', {
-      routes: { 'GET /health': { entry, authorization: PUBLIC } },
-      authorization: PUBLIC,
-      webAclArn: 'arn:aws:wafv2:eu-west-1:111122223333:regional/webacl/api/abc',
-    });
+    const withAcl = { webAclArn: 'arn:aws:wafv2:eu-west-1:111122223333:regional/webacl/api/abc' };
     expect(attempt({}, withAcl)).toThrow(/^verifyOrigin: the API stage already has a web ACL/);
     expect(attempt({ verifyOrigin: false }, withAcl)).not.toThrow();
   });

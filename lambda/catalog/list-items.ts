@@ -1,22 +1,35 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { apiHandler, ApiHandler } from '../runtime/http/handler';
-import { badRequest } from '../runtime/http/errors';
+import { cacheAsideWithOutcome } from '../runtime/cache/from-env';
 import { cacheableJson } from '../runtime/http/caching';
+import { badRequest } from '../runtime/http/errors';
+import { apiHandler, ApiHandler } from '../runtime/http/handler';
+import { ITEM_LIST_GROUP, itemListPageKey } from './cache-keys';
 import { CatalogDeps, catalogDeps } from './deps';
 import { parseItemId } from './item';
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
 
-/** GET /items?limit=&cursor=: one page of items and the cursor of the next. */
+/**
+ * GET /items?limit=&cursor=: one page of items and the cursor of the next, read through the
+ * data cache; every page belongs to one group, which any item change invalidates at once.
+ */
 export function createListItemsHandler(deps: () => CatalogDeps): ApiHandler {
   return apiHandler(async (event) => {
     const { limit, cursor } = parsePageQuery(event);
-    const page = await deps().items.list(limit, cursor);
-    return cacheableJson(event, 200, {
-      items: page.items,
-      nextCursor: page.nextCursor === undefined ? undefined : encodeCursor(page.nextCursor),
-    });
+    const { items } = deps();
+    const { value: page, outcome } = await cacheAsideWithOutcome(
+      itemListPageKey(limit, cursor),
+      () => items.list(limit, cursor),
+      { group: ITEM_LIST_GROUP },
+    );
+    const { items: pageItems = [], nextCursor } = page ?? {};
+    return cacheableJson(
+      event,
+      200,
+      { items: pageItems, nextCursor: nextCursor === undefined ? undefined : encodeCursor(nextCursor) },
+      { dataCache: outcome },
+    );
   });
 }
 

@@ -1,6 +1,9 @@
-// The kit as most handlers use it: the public runtime entry, configured by DATA_CACHE_* variables.
-// Both backends are in the bundle; only the configured one is loaded (on first use).
-import { cacheAside } from '../../../lambda/runtime/cache/index';
+// The kit as most handlers use it: the public runtime entry, configured by DATA_CACHE_* variables
+// (the bench sets DATA_CACHE_ENGINE=redis). Both backends are in the bundle; getDataCache() at
+// module scope loads the configured one during init, without connecting.
+import { cacheAside, getDataCache } from '../../../lambda/runtime/cache/index';
+
+getDataCache();
 
 export const handler = async (): Promise<{ statusCode: number; body: string }> => ({
   statusCode: 200,

@@ -6,6 +6,7 @@ import { emptyStats } from './stats';
 import { CacheTimeoutError } from './store';
 import {
   CacheGetOptions,
+  CacheOutcome,
   CachePolicy,
   CacheStore,
   DataCacheOptions,
@@ -29,6 +30,8 @@ interface Lifetimes {
 /** A lookup running in this process; concurrent callers of the same key share its promise. */
 interface Flight {
   promise: Promise<unknown> | undefined;
+  /** How the lookup was served; callers that joined it were served the same way. */
+  outcome: CacheOutcome;
 }
 
 /** An entry that may be served: right format, right group generation, value parsed. */
@@ -88,20 +91,35 @@ export class DataCache {
    * returns undefined or null is cached as "not found" and returned as undefined.
    */
   get<T>(key: string, load: Loader<T>, options?: CacheGetOptions): Promise<T | undefined> {
+    return this.join(key, load, options).promise as Promise<T | undefined>;
+  }
+
+  /**
+   * `get`, also telling how the value was served: `hit`, `stale`, `miss` (loaded), `bypass`
+   * (cache skipped while the circuit breaker is open) or `error` (the cache failed; loaded).
+   * Handlers report it in the `X-Data-Cache` header and in their metrics.
+   */
+  async getWithOutcome<T>(key: string, load: Loader<T>, options?: CacheGetOptions): Promise<{ value: T | undefined; outcome: CacheOutcome }> {
+    const flight = this.join(key, load, options);
+    const value = (await flight.promise) as T | undefined;
+    return { value, outcome: flight.outcome };
+  }
+
+  /** The lookup of `key` in flight in this process, or a new one. */
+  private join<T>(key: string, load: Loader<T>, options?: CacheGetOptions): Flight {
     const keys = entryKeys(this.prefix, key, options?.group);
     const running = this.inFlight.get(keys.key);
     if (running !== undefined) {
       this.counters.coalesced++;
-      return running.promise as Promise<T | undefined>;
+      return running;
     }
     const policy = options === undefined ? this.defaults : lifetimes({ ...this.policyDefaults(), ...definedOnly(options) });
     // Registered before the lookup starts, and removed by the lookup itself when it settles (a
     // `.finally()` here would cost one more promise on every hit).
-    const flight: Flight = { promise: undefined };
+    const flight: Flight = { promise: undefined, outcome: 'miss' };
     this.inFlight.set(keys.key, flight);
-    const lookup = this.lookup(keys, load, policy, flight);
-    flight.promise = lookup;
-    return lookup;
+    flight.promise = this.lookup(keys, load, policy, flight);
+    return flight;
   }
 
   /**
@@ -141,6 +159,7 @@ export class DataCache {
     try {
       if (!this.breaker.allow()) {
         this.counters.bypass++;
+        flight.outcome = 'bypass';
         return await this.loadOnly(load, undefined);
       }
       let read: StoreRead;
@@ -154,6 +173,7 @@ export class DataCache {
         this.succeeded();
       } catch (err) {
         this.failed(err);
+        flight.outcome = 'error';
         return await this.loadOnly(load, undefined);
       }
 
@@ -162,10 +182,12 @@ export class DataCache {
       if (usable !== undefined) {
         if (now < usable.entry.freshUntil) {
           this.counters.hits++;
+          flight.outcome = 'hit';
           if (usable.entry.json === undefined) this.counters.negativeHits++;
           return usable.value as T | undefined;
         }
         if (now < usable.entry.freshUntil + policy.staleWhileRevalidateMs) {
+          flight.outcome = 'stale';
           return await this.serveStale(keys, read.item as StoredItem, usable, load, policy, generation);
         }
       }
@@ -178,6 +200,7 @@ export class DataCache {
           this.succeeded();
         } catch (err) {
           this.failed(err);
+          flight.outcome = 'error';
           return await this.loadOnly(load, fallback);
         }
       }

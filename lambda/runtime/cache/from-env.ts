@@ -4,7 +4,8 @@ import { IamAuthTokenProvider } from './iam-auth-token';
 import { MemoryStore } from './memory-store';
 import type { MemcachedStore } from './memcached-store';
 import type { RedisStore } from './redis-store';
-import { CacheGetOptions, CachePolicy, CacheStore, DataCacheOptions, Loader } from './types';
+import { invocationEnv } from '../invocation-env';
+import { CacheGetOptions, CacheOutcome, CachePolicy, CacheStore, DataCacheOptions, Loader } from './types';
 
 /** The data-cache configuration lib/ puts in a function's environment, parsed and checked. */
 export interface DataCacheSettings {
@@ -45,13 +46,7 @@ export function readDataCacheSettings(source: NodeJS.ProcessEnv = process.env): 
     user: source[env.DATA_CACHE_USER] || undefined,
     cacheName: source[env.DATA_CACHE_NAME] || undefined,
     region: source.AWS_REGION || source.AWS_DEFAULT_REGION || undefined,
-    policy: {
-      ttlSeconds: number(source, env.DATA_CACHE_TTL_SECONDS, env.DEFAULT_TTL_SECONDS),
-      negativeTtlSeconds: number(source, env.DATA_CACHE_NEGATIVE_TTL_SECONDS, env.DEFAULT_NEGATIVE_TTL_SECONDS),
-      staleWhileRevalidateSeconds: number(source, env.DATA_CACHE_SWR_SECONDS, 0),
-      staleIfErrorSeconds: number(source, env.DATA_CACHE_SIE_SECONDS, 0),
-      jitter: number(source, env.DATA_CACHE_JITTER, env.DEFAULT_JITTER),
-    },
+    policy: readCachePolicy(source),
     keyPrefix: source[env.DATA_CACHE_KEY_PREFIX] || env.DEFAULT_KEY_PREFIX,
     connectTimeoutMs: number(source, env.DATA_CACHE_CONNECT_TIMEOUT_MS, env.DEFAULT_CONNECT_TIMEOUT_MS),
     commandTimeoutMs: number(source, env.DATA_CACHE_COMMAND_TIMEOUT_MS, env.DEFAULT_COMMAND_TIMEOUT_MS),
@@ -68,6 +63,17 @@ export function readDataCacheSettings(source: NodeJS.ProcessEnv = process.env): 
     }
   }
   return settings;
+}
+
+/** The route's cache lifetimes (DATA_CACHE_TTL_SECONDS and friends). */
+export function readCachePolicy(source: NodeJS.ProcessEnv = process.env): CachePolicy {
+  return {
+    ttlSeconds: number(source, env.DATA_CACHE_TTL_SECONDS, env.DEFAULT_TTL_SECONDS),
+    negativeTtlSeconds: number(source, env.DATA_CACHE_NEGATIVE_TTL_SECONDS, env.DEFAULT_NEGATIVE_TTL_SECONDS),
+    staleWhileRevalidateSeconds: number(source, env.DATA_CACHE_SWR_SECONDS, 0),
+    staleIfErrorSeconds: number(source, env.DATA_CACHE_SIE_SECONDS, 0),
+    jitter: number(source, env.DATA_CACHE_JITTER, env.DEFAULT_JITTER),
+  };
 }
 
 /**
@@ -145,9 +151,32 @@ export async function resetDataCache(): Promise<void> {
   await current?.close();
 }
 
-/** `getDataCache().get(key, load, options)`: cache-aside with the environment's settings. */
+const policies = new WeakMap<NodeJS.ProcessEnv, CachePolicy>();
+
+/**
+ * The lifetimes of the route being served. In Lambda that is the function's environment, the
+ * same one the container's DataCache was built from; a local host serving many routes in one
+ * process (the dev server) gives each request its route's variables (see invocation-env.ts).
+ */
+function routePolicy(): CachePolicy {
+  const source = invocationEnv();
+  let policy = policies.get(source);
+  if (policy === undefined) policies.set(source, (policy = readCachePolicy(source)));
+  return policy;
+}
+
+/** `getDataCache().get(key, load, options)`: cache-aside with the route's settings. */
 export function cacheAside<T>(key: string, load: Loader<T>, options?: CacheGetOptions): Promise<T | undefined> {
-  return getDataCache().get(key, load, options);
+  return getDataCache().get(key, load, { ...routePolicy(), ...options });
+}
+
+/** `cacheAside`, also telling how the value was served (hit, stale, miss, bypass, error). */
+export function cacheAsideWithOutcome<T>(
+  key: string,
+  load: Loader<T>,
+  options?: CacheGetOptions,
+): Promise<{ value: T | undefined; outcome: CacheOutcome }> {
+  return getDataCache().getWithOutcome(key, load, { ...routePolicy(), ...options });
 }
 
 function endpoints(source: NodeJS.ProcessEnv, defaultPort: number, many: boolean): { host: string; port: number }[] {

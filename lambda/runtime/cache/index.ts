@@ -26,9 +26,11 @@ export {
 export {
   type DataCacheSettings,
   cacheAside,
+  cacheAsideWithOutcome,
   createDataCache,
   createStore,
   getDataCache,
+  readCachePolicy,
   readDataCacheSettings,
   resetDataCache,
 } from './from-env';

@@ -72,14 +72,19 @@ export class MemcachedStore implements CacheStore {
     this.discoveryIntervalMs = options.discoveryIntervalMs ?? 60_000;
   }
 
-  async read(key: string, generationKey?: string): Promise<StoreRead> {
+  read(key: string, generationKey?: string): Promise<StoreRead> {
     const keys = generationKey === undefined ? [key] : [key, generationKey];
-    const found = await this.run(key, (c) => c.gets(keys));
-    const value = found.get(key);
-    const generation = generationKey === undefined ? undefined : found.get(generationKey)?.value;
-    if (value === undefined) return { generation };
-    if (value.value.startsWith(FILL_MARKER)) return { generation, filling: true };
-    return { item: { text: value.value, version: value.cas }, generation };
+    return this.run(
+      key,
+      (c) => c.gets(keys),
+      (found) => {
+        const value = found.get(key);
+        const generation = generationKey === undefined ? undefined : found.get(generationKey)?.value;
+        if (value === undefined) return { generation };
+        if (value.value.startsWith(FILL_MARKER)) return { generation, filling: true };
+        return { item: { text: value.value, version: value.cas }, generation };
+      },
+    );
   }
 
   async acquireLease(key: string, ttlMs: number, seen: { version?: string } | undefined): Promise<FillLease | undefined> {
@@ -150,14 +155,14 @@ export class MemcachedStore implements CacheStore {
   }
 
   /** Runs `command` on the node that owns `key`, finding the nodes first if needed. */
-  private run<T>(key: string, command: (connection: MemcachedConnection) => Promise<T>): Promise<T> {
+  private run<T, R = T>(key: string, command: (connection: MemcachedConnection) => Promise<T>, map?: (reply: T) => R): Promise<R> {
     if (this.configEndpoint !== undefined && Date.now() - this.discoveredAt >= this.discoveryIntervalMs) {
       const discovery = this.discover();
       // With a node list in hand, refresh it alongside rather than delay this command.
-      if (this.nodes.length === 0) return discovery.then(() => this.nodeFor(key).run(command));
+      if (this.nodes.length === 0) return discovery.then(() => this.nodeFor(key).run(command, map));
       discovery.catch(() => undefined);
     }
-    return this.nodeFor(key).run(command);
+    return this.nodeFor(key).run(command, map);
   }
 
   private discover(): Promise<void> {

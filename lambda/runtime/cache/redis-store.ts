@@ -161,7 +161,7 @@ export class RedisStore implements CacheStore {
   }
 }
 
-const MISSING: StoreRead = {};
+const MISSING: StoreRead = Object.freeze({});
 
 function toRead(text: string | null): StoreRead {
   return text === null ? MISSING : { item: { text } };

@@ -131,6 +131,9 @@ export interface CacheGetOptions extends Partial<CachePolicy> {
   readonly group?: string;
 }
 
+/** How one lookup was served: see `DataCache.getWithOutcome`. */
+export type CacheOutcome = 'hit' | 'stale' | 'miss' | 'bypass' | 'error';
+
 /** Loads the value from the origin; undefined or null means "not found" (cached negatively). */
 export type Loader<T> = () => Promise<T | undefined | null> | T | undefined | null;
 

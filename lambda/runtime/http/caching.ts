@@ -1,9 +1,10 @@
 import * as crypto from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { CacheOutcome } from '../cache/types';
 import { RouteSettings, routeSettings } from './route-settings';
 
 /** How the data cache took part in an answer, sent as `X-Data-Cache`. */
-export type DataCacheStatus = 'hit' | 'miss' | 'stale' | 'bypass' | 'error';
+export type DataCacheStatus = CacheOutcome;
 
 export const DATA_CACHE_HEADER = 'X-Data-Cache';
 
