@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import * as path from 'path';
 import { Duration } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
@@ -6,6 +7,12 @@ import { RouteTable } from './route-spec';
 
 /** Where the sample's handlers live, whatever the working directory. */
 export const CATALOG_HANDLERS_DIR = path.join(__dirname, '..', 'lambda', 'catalog');
+
+/** A sample handler's source: the TypeScript file in the repository, the compiled one in the package. */
+function catalogHandler(name: string): string {
+  const source = path.join(CATALOG_HANDLERS_DIR, `${name}.ts`);
+  return fs.existsSync(source) ? source : path.join(CATALOG_HANDLERS_DIR, `${name}.js`);
+}
 
 /** Reads are public content; writes need IAM credentials. */
 export const CATALOG_PUBLIC_READS = ApiAuthorization.publicAccess(
@@ -32,11 +39,10 @@ export interface CatalogRoutesOptions {
  * local dev server.
  */
 export function catalogRoutes(options: CatalogRoutesOptions = {}): RouteTable {
-  const entry = (file: string) => path.join(CATALOG_HANDLERS_DIR, file);
   const gateway = options.gatewayCache ? { ttl: Duration.seconds(30) } : undefined;
   return {
     'GET /items': {
-      entry: entry('list-items.ts'),
+      entry: catalogHandler('list-items'),
       authorization: CATALOG_PUBLIC_READS,
       request: { queryStrings: { limit: false, cursor: false } },
       cache: {
@@ -47,7 +53,7 @@ export function catalogRoutes(options: CatalogRoutesOptions = {}): RouteTable {
       },
     },
     'GET /items/{id}': {
-      entry: entry('get-item.ts'),
+      entry: catalogHandler('get-item'),
       authorization: CATALOG_PUBLIC_READS,
       cache: {
         edge: { ttl: Duration.seconds(60), staleWhileRevalidate: Duration.seconds(30), staleIfError: Duration.minutes(5) },
@@ -56,17 +62,17 @@ export function catalogRoutes(options: CatalogRoutesOptions = {}): RouteTable {
       },
     },
     'PUT /items/{id}': {
-      entry: entry('put-item.ts'),
+      entry: catalogHandler('put-item'),
       request: { bodySchema: ITEM_BODY_SCHEMA, maxBodyBytes: 16_384 },
       // A cache client too, so the write invalidates what the reads cached.
       cache: { data: { ttl: Duration.minutes(5) } },
     },
     'DELETE /items/{id}': {
-      entry: entry('delete-item.ts'),
+      entry: catalogHandler('delete-item'),
       cache: { data: { ttl: Duration.minutes(5) } },
     },
     'GET /health': {
-      entry: entry('health.ts'),
+      entry: catalogHandler('health'),
       authorization: ApiAuthorization.publicAccess('Health checks come from load balancers and uptime monitors without credentials'),
       function: { memorySize: 256 },
     },

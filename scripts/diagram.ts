@@ -48,19 +48,26 @@ export interface ArchitectureModel {
 const CACHE_TYPES = new Set(['AWS::ElastiCache::ServerlessCache', 'AWS::ElastiCache::ReplicationGroup', 'AWS::ElastiCache::CacheCluster']);
 const TABLE_TYPES = new Set(['AWS::DynamoDB::Table', 'AWS::DynamoDB::GlobalTable']);
 
-/** Logical ids referenced anywhere in `value` (Ref, Fn::GetAtt, Fn::Sub). */
-export function referencedIds(value: Json, out: Set<string> = new Set()): Set<string> {
+/**
+ * Logical ids referenced anywhere in `value` (Ref, Fn::GetAtt, Fn::Sub). `skipAttribute` leaves
+ * out references through matching attributes (e.g. a table's `StreamArn`).
+ */
+export function referencedIds(value: Json, out: Set<string> = new Set(), skipAttribute?: RegExp): Set<string> {
   if (Array.isArray(value)) {
-    for (const item of value) referencedIds(item, out);
+    for (const item of value) referencedIds(item, out, skipAttribute);
   } else if (value && typeof value === 'object') {
     for (const [key, inner] of Object.entries(value)) {
       if (key === 'Ref' && typeof inner === 'string' && !inner.startsWith('AWS::')) out.add(inner);
-      else if (key === 'Fn::GetAtt') out.add(Array.isArray(inner) ? String(inner[0]) : String(inner).split('.')[0]);
-      else if (key === 'Fn::Sub') {
+      else if (key === 'Fn::GetAtt') {
+        const [id, attribute] = Array.isArray(inner) ? [String(inner[0]), String(inner[1])] : String(inner).split(/\.(.*)/);
+        if (!skipAttribute?.test(attribute ?? '')) out.add(id);
+      } else if (key === 'Fn::Sub') {
         const text = Array.isArray(inner) ? inner[0] : inner;
-        for (const match of String(text).matchAll(/\$\{([A-Za-z0-9]+)(?:\.[^}]*)?\}/g)) out.add(match[1]);
-        if (Array.isArray(inner)) referencedIds(inner[1], out);
-      } else referencedIds(inner, out);
+        for (const match of String(text).matchAll(/\$\{([A-Za-z0-9]+)(?:\.([^}]*))?\}/g)) {
+          if (!skipAttribute?.test(match[2] ?? '')) out.add(match[1]);
+        }
+        if (Array.isArray(inner)) referencedIds(inner[1], out, skipAttribute);
+      } else referencedIds(inner, out, skipAttribute);
     }
   }
   return out;
@@ -85,7 +92,8 @@ function policyActions(template: CfnTemplate, roleId: string | undefined): Map<s
   }
   for (const statement of statements) {
     if (statement.Effect !== 'Allow') continue;
-    for (const id of referencedIds(statement.Resource ?? [])) {
+    // Reading a table's stream (stream event sources) is not using the table.
+    for (const id of referencedIds(statement.Resource ?? [], new Set(), /Stream/)) {
       const set = actions.get(id) ?? new Set<string>();
       for (const action of [statement.Action].flat()) set.add(String(action));
       actions.set(id, set);
@@ -100,6 +108,16 @@ function tableAccess(actions: Set<string>): string {
   const reads = verbs.some((v) => /^(Get|BatchGet|Query|Scan|ConditionCheck)/.test(v) || v === '*');
   const writes = verbs.some((v) => /^(Put|Update|Delete|BatchWrite|PartiQL(Insert|Update|Delete))/.test(v) || v === '*');
   return reads && writes ? 'read/write' : writes ? 'write' : reads ? 'read' : '';
+}
+
+/** `edge 60 s · data 300 s` from a read route's variables (CacheableApi's names), or undefined. */
+function cachingSummary(variables: Record<string, Json>): string | undefined {
+  const parts: string[] = [];
+  const cacheControl = typeof variables.ROUTE_CACHE_CONTROL === 'string' ? variables.ROUTE_CACHE_CONTROL : '';
+  const sMaxAge = /^\s*public\b.*\bs-maxage=(\d+)/.exec(cacheControl)?.[1];
+  if (sMaxAge) parts.push(`edge ${sMaxAge} s`);
+  if (typeof variables.DATA_CACHE_TTL_SECONDS === 'string') parts.push(`data ${variables.DATA_CACHE_TTL_SECONDS} s`);
+  return parts.length > 0 ? parts.join(' · ') : undefined;
 }
 
 function cacheLabel(type: string, props: Json): string[] {
@@ -186,10 +204,11 @@ export function architectureModel(template: CfnTemplate, title = 'Architecture')
     const fed = mappings.filter(([, m]) => referencedIds(m.Properties?.FunctionName).has(id));
     if (!routeKey && fed.length === 0 && !integrations.has(id)) continue;
     const size = [props.MemorySize ? `${props.MemorySize} MB` : undefined, (props.Architectures ?? [])[0]].filter(Boolean).join(' ');
+    const caching = routeKey?.startsWith('GET ') ? cachingSummary(variables) : undefined;
     addNode({
       id,
       kind: routeKey || integrations.has(id) ? 'route' : 'function',
-      label: [routeKey ?? displayName(id), `λ ${size}`.trim()],
+      label: [routeKey ?? displayName(id), `λ ${size}`.trim(), ...(caching ? [caching] : [])],
       inVpc: props.VpcConfig !== undefined,
     });
     const purging = fed.length > 0 && !routeKey;

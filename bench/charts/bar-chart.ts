@@ -17,8 +17,12 @@ export interface BarChartSpec {
   readonly series: readonly BarSeries[];
   /** Label of the y axis (the unit). */
   readonly yLabel: string;
-  /** `log` for values spanning orders of magnitude (every tick a power of ten). @default 'linear' */
-  readonly scale?: 'linear' | 'log';
+  /**
+   * `log` for values spanning orders of magnitude (every tick a power of ten); `auto` picks log
+   * when the largest value is over 20 times the smallest.
+   * @default 'auto'
+   */
+  readonly scale?: 'linear' | 'log' | 'auto';
   /** Lines printed under the chart. */
   readonly notes?: readonly string[];
   readonly width?: number;
@@ -42,7 +46,9 @@ function makeScale(kind: 'linear' | 'log', values: number[], top: number, bottom
   const max = Math.max(...values, kind === 'log' ? 1 : 0);
   if (kind === 'log') {
     const positive = values.filter((v) => v > 0);
-    const lo = 10 ** Math.floor(Math.log10(Math.min(...positive, max)));
+    const min = Math.min(...positive, max);
+    // A bar of the smallest value keeps a visible height: the axis starts a decade below it when needed.
+    const lo = 10 ** (Math.floor(Math.log10(min)) - (Number.isInteger(Math.log10(min)) ? 1 : 0));
     const hi = 10 ** Math.ceil(Math.log10(max === lo ? max * 10 : max));
     const ticks: number[] = [];
     for (let t = lo; t <= hi * 1.0001; t *= 10) ticks.push(t);
@@ -61,12 +67,16 @@ export function barChart(spec: BarChartSpec): string {
   const width = spec.width ?? 760;
   const legendRows = Math.ceil(spec.series.length / 3);
   const notes = spec.notes ?? [];
-  const height = spec.height ?? 380 + notes.length * 16 + legendRows * 18;
   const format = spec.format ?? formatNumber;
-  const margin = { left: 78, right: 24, top: spec.subtitle ? 64 : 46, bottom: 64 + legendRows * 18 + notes.length * 16 };
+  const margin = { left: 78, right: 24, top: spec.subtitle ? 64 : 46, bottom: 48 + legendRows * 18 + notes.length * 16 };
+  const height = spec.height ?? margin.top + 240 + margin.bottom;
   const plot = { left: margin.left, right: width - margin.right, top: margin.top, bottom: height - margin.bottom };
   const all = spec.series.flatMap((s) => [...s.values.filter((v): v is number => v !== undefined), ...(s.samples ?? []).flat()]);
-  const scale = makeScale(spec.scale ?? 'linear', all.length > 0 ? all : [1], plot.top + 14, plot.bottom);
+  const positive = all.filter((v) => v > 0);
+  const kind = spec.scale === 'log' || spec.scale === 'linear'
+    ? spec.scale
+    : positive.length > 0 && Math.max(...positive) / Math.min(...positive) > 20 ? 'log' : 'linear';
+  const scale = makeScale(kind, all.length > 0 ? all : [1], plot.top + 14, plot.bottom);
 
   const out: string[] = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${esc(spec.title)}">`);
@@ -83,7 +93,7 @@ export function barChart(spec: BarChartSpec): string {
   out.push(`<line x1="${plot.left}" y1="${plot.top}" x2="${plot.left}" y2="${plot.bottom}" stroke="#999"/>`);
   out.push(`<line x1="${plot.left}" y1="${plot.bottom}" x2="${plot.right}" y2="${plot.bottom}" stroke="#999"/>`);
   const yMid = (plot.top + plot.bottom) / 2;
-  out.push(`<text x="18" y="${n(yMid)}" text-anchor="middle" transform="rotate(-90 18 ${n(yMid)})" ${FONT} font-size="12" fill="#333">${esc(spec.yLabel + (spec.scale === 'log' ? ' (log scale)' : ''))}</text>`);
+  out.push(`<text x="18" y="${n(yMid)}" text-anchor="middle" transform="rotate(-90 18 ${n(yMid)})" ${FONT} font-size="12" fill="#333">${esc(spec.yLabel + (kind === 'log' ? ' (log scale)' : ''))}</text>`);
 
   // Bars.
   const groupWidth = (plot.right - plot.left) / spec.groups.length;
@@ -101,7 +111,9 @@ export function barChart(spec: BarChartSpec): string {
       }
       const y = scale.y(value);
       out.push(`<rect x="${n(x + 1)}" y="${n(y)}" width="${n(Math.max(barWidth - 2, 1))}" height="${n(plot.bottom - y)}" fill="${color}"><title>${esc(`${series.name}, ${group}: ${format(value)}`)}</title></rect>`);
-      out.push(`<text x="${n(x + barWidth / 2)}" y="${n(y - 4)}" text-anchor="middle" ${FONT} font-size="10" fill="#222">${esc(format(value))}</text>`);
+      // With sample dots over the bar, the value goes inside its top so the two do not collide.
+      const inside = (series.samples?.[g]?.length ?? 0) > 0 && plot.bottom - y > 24;
+      out.push(`<text x="${n(x + barWidth / 2)}" y="${n(inside ? y + 15 : y - 4)}" text-anchor="middle" ${FONT} font-size="${inside ? 12 : 10}" font-weight="${inside ? 'bold' : 'normal'}" fill="${inside ? '#ffffff' : '#222'}">${esc(format(value))}</text>`);
       for (const sample of series.samples?.[g] ?? []) {
         out.push(`<circle cx="${n(x + barWidth / 2)}" cy="${n(scale.y(sample))}" r="3" fill="#ffffff" stroke="#222" stroke-width="1"><title>${esc(format(sample))}</title></circle>`);
       }
