@@ -101,7 +101,7 @@ export interface DevRoute {
   readonly memorySize: number;
   readonly timeoutMs: number;
   /** The environment the handler sees (through the invocation env). */
-  readonly env: Readonly<NodeJS.ProcessEnv>;
+  readonly env: NodeJS.ProcessEnv;
 }
 
 export interface DevServer {
@@ -159,7 +159,8 @@ export async function createDevServer(options: DevServerOptions): Promise<DevSer
     const fn = route.options.function;
     const functionName = `${keyPrefix}-${route.id}Function`;
     const memorySize = fn?.memorySize ?? DEV_LIMITS.memorySize;
-    const env: NodeJS.ProcessEnv = Object.freeze({
+    // One object per route, kept for the server's life: the runtime caches parsed settings per env object.
+    const env: NodeJS.ProcessEnv = {
       ...baseEnv,
       AWS_LAMBDA_FUNCTION_NAME: functionName,
       AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
@@ -168,7 +169,7 @@ export async function createDevServer(options: DevServerOptions): Promise<DevSer
       // As CacheableApi: the route's function options replace the defaults, then the route's settings.
       ...(fn?.environment ?? options.environment ?? {}),
       ...routeEnvironment(route, keyPrefix),
-    });
+    };
     return {
       route,
       entry: resolveEntry(route.options.entry),
@@ -251,14 +252,15 @@ export async function createDevServer(options: DevServerOptions): Promise<DevSer
         invocationEnv.run(devRoute.env, () => Promise.resolve().then(() => handler(event, context))),
         new Promise((_resolve, reject) => {
           timer = setTimeout(
-            () => reject(new Error(`Task timed out after ${(devRoute.timeoutMs / 1000).toFixed(2)} seconds`)),
+            () => reject(new InvocationTimeout(`Task timed out after ${(devRoute.timeoutMs / 1000).toFixed(2)} seconds`)),
             devRoute.timeoutMs,
           );
         }),
       ]);
     } catch (error) {
-      log(`${devRoute.route.key}: handler failed: ${(error as Error)?.stack ?? String(error)}`);
-      outcome.notes.push('handler threw');
+      const timedOut = error instanceof InvocationTimeout;
+      log(`${devRoute.route.key}: ${timedOut ? error.message : `handler failed: ${(error as Error)?.stack ?? String(error)}`}`);
+      outcome.notes.push(timedOut ? 'timed out' : 'handler threw');
       return badGateway(requestId, `The handler failed: ${(error as Error)?.message ?? String(error)}`);
     } finally {
       clearTimeout(timer);
@@ -389,6 +391,9 @@ export async function createDevServer(options: DevServerOptions): Promise<DevSer
 
   return { url, host, port, routes, edgeCache: edge, watching: watch?.roots ?? [], reload, close };
 }
+
+/** Lambda's answer when a handler outlives the function's timeout. */
+class InvocationTimeout extends Error {}
 
 /** The AsyncLocalStorage the runtime's `invocationEnv()` reads, shared by every dev server of the process. */
 function installInvocationEnv(): AsyncLocalStorage<NodeJS.ProcessEnv> {

@@ -181,6 +181,9 @@ export interface ApiMonitoringProps {
   readonly iteratorAge?: Duration;
 }
 
+/** ApiMonitoring's props without `api`: what a construct that owns the API passes through. */
+export type ApiMonitoringOptions = Omit<ApiMonitoringProps, 'api'>;
+
 type Settings = typeof API_MONITORING_DEFAULTS & ApiMonitoringProps;
 
 /**

@@ -4,7 +4,7 @@
  * createDevServer in-process on small route tables written to a temp directory.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Duration } from 'aws-cdk-lib';
@@ -241,7 +241,7 @@ describe('createDevServer on a route table of its own', () => {
           case 'object-body': return { statusCode: 200, body: { not: 'a string' } };
           case 'no-status': return { body: 'x' };
           case 'nothing': return undefined;
-          case 'slow': return new Promise((r) => setTimeout(() => r({ statusCode: 200, body: 'late' }), 3000));
+          case 'slow': return new Promise((r) => setTimeout(() => r({ statusCode: 200, body: 'late' }), 1500));
           case 'binary': return { statusCode: 200, headers: { 'Content-Type': 'image/png' }, isBase64Encoded: true, body: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 255]).toString('base64') };
           case 'multi': return { statusCode: 201, headers: { 'X-One': 'single', 'Set-Cookie': 'ignored=1' }, multiValueHeaders: { 'Set-Cookie': ['a=1', 'b=2'] }, body: 'ok' };
           case 'private': return { statusCode: 200, headers: { 'Cache-Control': 'private, max-age=60' }, body: 'mine' };
@@ -279,6 +279,7 @@ describe('createDevServer on a route table of its own', () => {
   });
   afterAll(async () => {
     await server?.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   const get = (p: string, headers: Record<string, string> = {}) => fetch(`${server.url}${p}`, { headers });
@@ -417,7 +418,6 @@ describe('createDevServer on a route table of its own', () => {
   });
 
   test('one log line per request: method, path, status, latency, edge and data results', () => {
-    console.log(lines.join('\n'));
     expect(lines.some((l) => /^GET\s+\/things\/special 200 \d+(\.\d)? ms edge=pass data=-/.test(l))).toBe(true);
     expect(lines.some((l) => /^GET\s+\/shapes\/throws 502 .*handler threw/.test(l))).toBe(true);
   });
@@ -448,6 +448,7 @@ describe('handler reload on changes', () => {
       expect(await dev.stop('SIGTERM')).toBe(0);
     } finally {
       await dev.stop('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
     }
   }, 40_000);
 });
