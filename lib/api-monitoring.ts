@@ -84,7 +84,8 @@ export interface ApiMonitoringProps {
   readonly cloudFrontAdditionalMetrics?: boolean;
   /**
    * Functions fed by a stream (e.g. CacheSync's purge functions): errors and iterator age on the
-   * dashboard, and alarms on both.
+   * dashboard, and alarms on both. Functions created after this construct can be added with
+   * `addStreamFunctions`.
    * @default - none
    */
   readonly streamFunctions?: lambda.IFunction[];
@@ -198,6 +199,8 @@ export class ApiMonitoring extends Construct {
   public readonly dashboard: cloudwatch.Dashboard;
   /** Every alarm, by construct id. */
   public readonly alarms: Record<string, cloudwatch.Alarm> = {};
+  /** The same alarms in creation order, read by the status widget at synth time. */
+  private readonly alarmList: cloudwatch.Alarm[] = [];
   /** The topic alarms notify, when one was given or created. */
   public readonly alarmTopic?: sns.ITopic;
   /** The CloudFront additional-metrics subscription, when `cloudFrontAdditionalMetrics` is on. */
@@ -247,13 +250,15 @@ export class ApiMonitoring extends Construct {
     ];
     if (props.dataCache) rows.push(this.dataCacheSection(props.dataCache));
     if (distributionId) rows.push(this.edgeSection(distributionId));
-    if (props.streamFunctions && props.streamFunctions.length > 0) rows.push(this.streamSection(props.streamFunctions));
-    rows.push([
+    // The status widget reads the alarm list when the dashboard is synthesized, so alarms added
+    // later (addStreamFunctions) are listed too; it goes first, under the title.
+    const expected = this.alarmList.length + 2 * (props.streamFunctions?.length ?? 0);
+    rows.splice(1, 0, [
       new cloudwatch.AlarmStatusWidget({
         title: 'Alarms',
-        alarms: Object.values(this.alarms),
+        alarms: this.alarmList,
         width: 24,
-        height: Math.max(2, Math.ceil(Object.keys(this.alarms).length / 4) + 1),
+        height: Math.max(3, Math.ceil(expected / 4) + 2),
         sortBy: cloudwatch.AlarmStatusWidgetSortBy.STATE_UPDATED_TIMESTAMP,
       }),
     ]);
@@ -263,6 +268,16 @@ export class ApiMonitoring extends Construct {
       defaultInterval: Duration.hours(3),
       widgets: rows,
     });
+    if (props.streamFunctions && props.streamFunctions.length > 0) this.addStreamFunctions(props.streamFunctions);
+  }
+
+  /**
+   * Watches functions fed by a stream (e.g. CacheSync's purge functions, which a stack often
+   * creates after the API): iterator age and errors on the dashboard, an alarm on each.
+   */
+  public addStreamFunctions(functions: lambda.IFunction[]): void {
+    if (functions.length === 0) return;
+    this.dashboard.addWidgets(...this.streamSection(functions));
   }
 
   // ----------------------------------------------------------------------------------------
@@ -589,6 +604,7 @@ export class ApiMonitoring extends Construct {
       alarm.addOkAction(action);
     }
     this.alarms[id] = alarm;
+    this.alarmList.push(alarm);
     return alarm;
   }
 

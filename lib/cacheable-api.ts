@@ -7,6 +7,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { ApiAuthorization } from './api-authorization';
+import { ApiMonitoring, ApiMonitoringOptions } from './api-monitoring';
 import { CACHEABLE_API_DEFAULTS } from './cacheable-api-defaults';
 import { dropRedundantRoleDependency } from './cfn-dependencies';
 import { DataCache } from './data-cache';
@@ -103,6 +104,11 @@ export interface CacheableApiProps {
    */
   readonly edge?: EdgeCacheOptions;
   /**
+   * Dashboard, alarms and per-request metrics (ApiMonitoring); `false` leaves them out.
+   * @default - ApiMonitoring with its defaults, this API's data cache and distribution
+   */
+  readonly monitoring?: ApiMonitoringOptions | false;
+  /**
    * The data cache that routes with `cache.data` use: their functions are placed in its VPC,
    * allowed through its security group, granted IAM auth and told its endpoint.
    * @default - none; a route with `cache.data` is then a synth error
@@ -130,6 +136,8 @@ export class CacheableApi extends Construct {
   public readonly url: string;
   /** The CloudFront distribution, when a route has `cache.edge`. */
   public readonly edge?: EdgeCache;
+  /** The dashboard and alarms, unless `monitoring: false`. */
+  public readonly monitoring?: ApiMonitoring;
 
   constructor(scope: Construct, id: string, props: CacheableApiProps) {
     super(scope, id);
@@ -232,6 +240,9 @@ export class CacheableApi extends Construct {
     }
     if (this.routes.some((r) => r.cache.edge)) {
       this.edge = new EdgeCache(this, 'Edge', { ...props.edge, api: this });
+    }
+    if (props.monitoring !== false) {
+      this.monitoring = new ApiMonitoring(this, 'Monitoring', { dataCache: props.dataCache, ...props.monitoring, api: this });
     }
     if (!settings.webAclArn && !this.edge?.originVerification) {
       acknowledge(this.stage, 'AwsSolutions-APIG3', 'No web ACL: no webAclArn was passed and no edge-cached route brings the origin-verification web ACL; the stage is throttled');

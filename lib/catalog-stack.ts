@@ -85,6 +85,8 @@ export class CatalogStack extends Stack {
       dataGroups: CATALOG_DATA_PURGE.groups,
     });
 
+    this.api.monitoring?.addStreamFunctions([this.cacheSync.edgePurge, this.cacheSync.dataPurge].filter((f) => f !== undefined));
+
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'API stage URL (answers only through CloudFront)' });
     if (this.api.edge) {

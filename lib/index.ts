@@ -1,4 +1,6 @@
 export * from './api-authorization';
+export * from './api-monitoring';
+export * from './api-monitoring-defaults';
 export * from './bundling';
 export * from './cache-control';
 export * from './cacheable-api';

@@ -1,4 +1,3 @@
-import * as fs from 'fs';
 import * as path from 'path';
 import { App, Duration, Stack, StackProps } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -59,8 +58,7 @@ function monitoredStack(app: App, id: string, variant: Variant = {}) {
 // One synthesis for the file: four variants, cdk-nag registered on the app, the sample app's
 // feature flags. Stacks pin a region only: with an account too, the VPCs would hard-code
 // availability zones (cfn-lint W3010).
-const CDK_CONTEXT = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'cdk.json'), 'utf8')).context;
-const app = nagApp({ context: CDK_CONTEXT });
+const app = nagApp();
 /** Only `api`. */
 const minimal = monitoredStack(app, 'MonitoringMinimal');
 /** The catalog's routes (edge-cached: the API brings its distribution), a serverless cache, a new topic, us-east-1. */
@@ -69,9 +67,10 @@ const full = monitoredStack(app, 'MonitoringFull', {
   edge: { forwardAuthorizationToWrites: true },
   monitorCache: true,
   monitoring: { cloudFrontAdditionalMetrics: true, createAlarmTopic: true, dashboardName: 'catalog-full' },
-  extra: (stack) => ({ streamFunctions: [lambda.Function.fromFunctionName(stack, 'EdgePurge', 'catalog-edge-purge')] }),
   stack: { env: { region: 'us-east-1' } },
 });
+// A stream function created after the API (as CacheSync is in the sample stack).
+full.monitoring.addStreamFunctions([lambda.Function.fromFunctionName(full.stack, 'EdgePurge', 'catalog-edge-purge')]);
 /** A node-based replication group of 3, a given topic and distribution, custom thresholds, eu-west-1. */
 const redis = monitoredStack(app, 'MonitoringRedis', {
   engine: DataCacheEngine.replicationGroup({ numCacheClusters: 3 }),
@@ -132,7 +131,7 @@ function monitoringResources(template: Template, type: string): Record<string, a
   return Object.fromEntries(Object.entries(template.findResources(type)).filter(([id]) => id.startsWith('Monitoring')));
 }
 
-/** The dashboard body as JSON, `{ Ref: X }` shown as `${X}` and other intrinsics as `${Fn}`. */
+/** The dashboard body as JSON, `{ Ref: X }` shown as `${X}`, Fn::GetAtt as `${X.Attr}`, others as `${Fn}`. */
 function dashboardBody(template: Template): any {
   const dashboards = Object.values(monitoringResources(template, 'AWS::CloudWatch::Dashboard'));
   expect(dashboards).toHaveLength(1);
@@ -140,7 +139,7 @@ function dashboardBody(template: Template): any {
   const text = typeof body === 'string'
     ? body
     : (body['Fn::Join'][1] as unknown[])
-        .map((part) => (typeof part === 'string' ? part : 'Ref' in (part as object) ? `\${${(part as { Ref: string }).Ref}}` : `\${${Object.keys(part as object)[0]}}`))
+        .map((part: any) => (typeof part === 'string' ? part : part.Ref ? `\${${part.Ref}}` : part['Fn::GetAtt'] ? `\${${part['Fn::GetAtt'].join('.')}}` : `\${${Object.keys(part)[0]}}`))
         .join('');
   return JSON.parse(text);
 }
@@ -301,7 +300,12 @@ describe('alarms', () => {
     // An imported function's name is cut out of its ARN by CloudFormation.
     expect(JSON.stringify(age.Dimensions)).toContain(':function:catalog-data-purge');
     expect(metricOf(alarms.DataPurgeErrors)).toMatchObject({ MetricName: 'Errors', Stat: 'Sum' });
+    // Added after construction: alarms, status widget and graphs include it.
     expect(JSON.stringify(metricOf(alarmsOf(templates.full).EdgePurgeIteratorAge).Dimensions)).toContain(':function:catalog-edge-purge');
+    const body = dashboardBody(templates.full);
+    expect(widgetTitles(body)).toEqual(expect.arrayContaining(['Stream iterator age (ms)', 'Stream function errors']));
+    expect(widgetByTitle(body, 'Alarms').alarms).toHaveLength(Object.keys(alarmsOf(templates.full)).length);
+    expect(JSON.stringify(widgetByTitle(body, 'Alarms').alarms)).toContain('MonitoringEdgePurgeIteratorAgeAlarm');
   });
 });
 
@@ -331,6 +335,7 @@ describe('dashboard', () => {
     const body = dashboardBody(templates.minimal);
     expect(widgetTitles(body)).toEqual([
       '(text)',
+      'Alarms',
       'API requests',
       'API latency (ms)',
       'API errors',
@@ -342,7 +347,6 @@ describe('dashboard', () => {
       'Data-cache hit ratio (%)',
       'Origin load latency (ms)',
       '5xx answers by route',
-      'Alarms',
     ]);
     const latency = widgetByTitle(body, 'API latency (ms)');
     expect(latency.metrics.map((m: any) => [m[1], m[m.length - 1].stat])).toEqual([

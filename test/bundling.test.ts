@@ -1,13 +1,13 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, CfnElement, Stack } from 'aws-cdk-lib';
+import { CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { CatalogStack, StatelessFunction } from '../lib';
-import { testOutdir } from './support/nag';
+import { testApp } from './support/nag';
 
 // The one test that bundles every real handler; template-only tests skip bundling.
-const app = new App({ outdir: testOutdir() });
+const app = testApp({ bundle: true });
 const stack = new CatalogStack(app, 'CatalogStack');
 const assembly = app.synth();
 const template = Template.fromStack(stack);
@@ -88,7 +88,7 @@ test('the bundled health handler answers an API Gateway event', () => {
 });
 
 test('unchanged sources give unchanged asset hashes', () => {
-  const again = new App({ outdir: testOutdir() });
+  const again = testApp({ bundle: true });
   const second = new CatalogStack(again, 'CatalogStack');
   again.synth();
   const keys = (t: Template) => Object.values(t.findResources('AWS::Lambda::Function')).map((f: any) => f.Properties.Code.S3Key).sort();

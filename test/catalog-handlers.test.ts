@@ -173,3 +173,10 @@ describe('reads go through the data cache and writes invalidate it', () => {
     expect(parse(await getItem(restEvent('GET /items/{id}', '/items/cached-3'))).name).toBe('before');
   });
 });
+
+test('a missing item is cached as "not found" and says so in X-Data-Cache', async () => {
+  const first = await getItem(restEvent('GET /items/{id}', '/items/never-1'));
+  const second = await getItem(restEvent('GET /items/{id}', '/items/never-1'));
+  expect([first.statusCode, second.statusCode]).toEqual([404, 404]);
+  expect([first.headers?.['X-Data-Cache'], second.headers?.['X-Data-Cache']]).toEqual(['miss', 'hit']);
+});

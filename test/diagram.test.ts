@@ -1,14 +1,13 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { CatalogStack } from '../lib';
 import { architectureModel, ArchitectureModel, CfnTemplate, main, renderSvg, toDot } from '../scripts/diagram';
-import { SKIP_BUNDLING } from './support/nag';
+import { testApp } from './support/nag';
 
 // The sample stack synthesized once, template only (no bundling, no nag: the picture reads the template).
-const app = new App({ context: SKIP_BUNDLING, builtinCloudFormationValidation: false });
+const app = testApp();
 const stack = new CatalogStack(app, 'CatalogStack');
 const template = Template.fromStack(stack).toJSON() as CfnTemplate;
 const model = architectureModel(template, 'CatalogStack');

@@ -1,4 +1,3 @@
-import * as fs from 'fs';
 import * as path from 'path';
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -11,9 +10,8 @@ import { EdgeCacheOptions, edgeInvalidationPaths, edgePathPattern, planEdgeBehav
 import { nagApp, synthFindings } from './support/nag';
 import { normalizedTemplate } from './support/template';
 
-// Synthesized once for the whole file, with the feature flags `cdk synth` uses (cdk.json):
+// Synthesized once for the whole file, with the feature flags `cdk synth` uses (nagApp reads cdk.json):
 // the sample catalog behind an EdgeCache with every default, and a variant with every option.
-const CDK_CONTEXT = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'cdk.json'), 'utf8')).context;
 const PUBLIC = ApiAuthorization.publicAccess('Public catalog content served through the edge cache');
 
 // The sample's route table without its data-cache layer, which would need a DataCache (VPC,
@@ -21,7 +19,7 @@ const PUBLIC = ApiAuthorization.publicAccess('Public catalog content served thro
 const sampleRoutes = (): RouteTable =>
   Object.fromEntries(Object.entries(catalogRoutes()).map(([key, r]) => [key, { ...r, cache: r.cache && { ...r.cache, data: undefined } }]));
 
-const app = nagApp({ context: CDK_CONTEXT });
+const app = nagApp();
 const stack = new Stack(app, 'EdgeCacheStack');
 const api = new CacheableApi(stack, 'Api', { routes: sampleRoutes(), authorization: PUBLIC });
 const edge = api.edge!; // CacheableApi creates the EdgeCache for its edge-cached routes
@@ -470,7 +468,7 @@ describe('pure helpers', () => {
 });
 
 describe('invalid props throw, naming the prop', () => {
-  const scratch = new Stack(nagApp({ context: CDK_CONTEXT }), 'Scratch');
+  const scratch = new Stack(nagApp(), 'Scratch');
   let n = 0;
   const attempt = (props: EdgeCacheOptions, apiProps: Partial<CacheableApiProps> = {}) => () =>
     new CacheableApi(scratch, `Api${n++}`, {

@@ -1,8 +1,9 @@
 import { cacheAsideWithOutcome } from '../runtime/cache/from-env';
-import { cacheableJson } from '../runtime/http/caching';
+import { cacheableJson, DATA_CACHE_HEADER } from '../runtime/http/caching';
 import { notFound } from '../runtime/http/errors';
 import { apiHandler, ApiHandler } from '../runtime/http/handler';
 import { pathParameter } from '../runtime/http/request';
+import { timeOrigin } from '../runtime/metrics/request-metrics';
 import { itemKey } from './cache-keys';
 import { CatalogDeps, catalogDeps } from './deps';
 import { parseItemId } from './item';
@@ -16,8 +17,8 @@ export function createGetItemHandler(deps: () => CatalogDeps): ApiHandler {
   return apiHandler(async (event) => {
     const id = parseItemId(pathParameter(event, 'id'));
     const { items } = deps();
-    const { value: item, outcome } = await cacheAsideWithOutcome(itemKey(id), () => items.get(id));
-    if (!item) throw notFound(`Item ${id} not found`);
+    const { value: item, outcome } = await cacheAsideWithOutcome(itemKey(id), () => timeOrigin(() => items.get(id)));
+    if (!item) throw notFound(`Item ${id} not found`).withHeaders({ [DATA_CACHE_HEADER]: outcome });
     return cacheableJson(event, 200, item, { dataCache: outcome });
   });
 }

@@ -3,6 +3,7 @@ import { cacheAsideWithOutcome } from '../runtime/cache/from-env';
 import { cacheableJson } from '../runtime/http/caching';
 import { badRequest } from '../runtime/http/errors';
 import { apiHandler, ApiHandler } from '../runtime/http/handler';
+import { timeOrigin } from '../runtime/metrics/request-metrics';
 import { ITEM_LIST_GROUP, itemListPageKey } from './cache-keys';
 import { CatalogDeps, catalogDeps } from './deps';
 import { parseItemId } from './item';
@@ -20,7 +21,7 @@ export function createListItemsHandler(deps: () => CatalogDeps): ApiHandler {
     const { items } = deps();
     const { value: page, outcome } = await cacheAsideWithOutcome(
       itemListPageKey(limit, cursor),
-      () => items.list(limit, cursor),
+      () => timeOrigin(() => items.list(limit, cursor)),
       { group: ITEM_LIST_GROUP },
     );
     const { items: pageItems = [], nextCursor } = page ?? {};

@@ -18,18 +18,31 @@ export function testOutdir(): string {
   return fs.mkdtempSync(path.join(TEST_ASSEMBLIES, 'assembly-'));
 }
 
-/** An App writing to its own cloud assembly, with cdk-nag's rule packs registered. */
-export function nagApp(props: AppProps & { bundle?: boolean } = {}): App {
+/** The feature flags `cdk synth` uses (cdk.json), so tests synthesize what users deploy. */
+export const CDK_JSON_CONTEXT: Record<string, unknown> = JSON.parse(
+  fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8'),
+).context;
+
+/**
+ * An App as `cdk synth` builds it (cdk.json's context) writing to its own cloud assembly
+ * under TEST_ASSEMBLIES; asset bundling is skipped unless `bundle` is set.
+ */
+export function testApp(props: AppProps & { bundle?: boolean } = {}): App {
   const { bundle, ...appProps } = props;
-  const app = new App({
+  return new App({
     outdir: testOutdir(),
     // aws-cdk-lib's built-in CloudFormation schema validation costs 5 to 15 s per test file;
     // CI runs cfn-lint, which checks the same schemas, over every template tests write, and
     // `cdk synth` of the sample app keeps the built-in validation on.
     builtinCloudFormationValidation: false,
     ...appProps,
-    context: { ...(bundle ? {} : SKIP_BUNDLING), ...(appProps.context ?? {}) },
+    context: { ...CDK_JSON_CONTEXT, ...(bundle ? {} : SKIP_BUNDLING), ...(appProps.context ?? {}) },
   });
+}
+
+/** A testApp with cdk-nag's AwsSolutions and Serverless rule packs registered. */
+export function nagApp(props: AppProps & { bundle?: boolean } = {}): App {
+  const app = testApp(props);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
   return app;
 }

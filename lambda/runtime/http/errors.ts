@@ -1,5 +1,8 @@
 /** A request the handler refuses, answered with a 4xx JSON body naming what was wrong. */
 export class HttpError extends Error {
+  /** Extra response headers, e.g. how the data cache served a "not found". */
+  public headers?: Record<string, string>;
+
   constructor(
     public readonly statusCode: number,
     public readonly code: string,
@@ -8,6 +11,12 @@ export class HttpError extends Error {
   ) {
     super(message);
     this.name = 'HttpError';
+  }
+
+  /** Adds response headers to the error's answer. */
+  withHeaders(headers: Record<string, string>): this {
+    this.headers = { ...this.headers, ...headers };
+    return this;
   }
 }
 

@@ -14,10 +14,9 @@ export function json(statusCode: number, body: unknown, headers: Record<string, 
 
 /** The JSON error body shared with API Gateway's gateway responses: `{ code, message, field?, requestId }`. */
 export function errorResponse(error: HttpError, requestId: string | undefined): APIGatewayProxyResult {
-  return json(error.statusCode, {
-    code: error.code,
-    message: error.message,
-    ...(error.field ? { field: error.field } : {}),
-    requestId,
-  });
+  return json(
+    error.statusCode,
+    { code: error.code, message: error.message, ...(error.field ? { field: error.field } : {}), requestId },
+    error.headers,
+  );
 }
