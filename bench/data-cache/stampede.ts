@@ -10,10 +10,25 @@ export interface StampedeResult {
 }
 
 const ORIGIN_MS = 50;
+/** Concurrent callers per measurement: one row per scenario and level. */
+export const STAMPEDE_LEVELS: readonly number[] = [1, 10, 50, 100, 200, 500];
+/** "Containers" (own DataCache and connection each) of the cross-process scenario. */
+export const STAMPEDE_CONTAINERS = 8;
 
-/** Origin loads caused by `callers` concurrent misses of one key. */
-export async function measureStampede(host: string, port: number, callers = 200): Promise<StampedeResult[]> {
+/** Scenario names, identical at every concurrency level. */
+export const STAMPEDE_SCENARIOS = {
+  naive: 'no single-flight (plain GET/load/SET)',
+  oneProcess: 'kit, 1 process (single-flight)',
+  containers: `kit, ${STAMPEDE_CONTAINERS} containers (lease)`,
+} as const;
+
+/**
+ * Origin loads caused by `callers` concurrent misses of one key, for each concurrency level and
+ * scenario (a fresh key per measurement). Rows come grouped by scenario, levels ascending.
+ */
+export async function measureStampede(host: string, port: number, levels: readonly number[] = STAMPEDE_LEVELS): Promise<StampedeResult[]> {
   const results: StampedeResult[] = [];
+  const runId = Date.now();
   const origin = () => {
     let loads = 0;
     return {
@@ -25,7 +40,7 @@ export async function measureStampede(host: string, port: number, callers = 200)
       loads: () => loads,
     };
   };
-  const run = async (scenario: string, call: (load: () => Promise<unknown>, i: number) => Promise<unknown>) => {
+  const run = async (scenario: string, callers: number, call: (load: () => Promise<unknown>, i: number) => Promise<unknown>) => {
     const o = origin();
     const started = performance.now();
     await Promise.all(Array.from({ length: callers }, (_, i) => call(o.load, i)));
@@ -34,26 +49,34 @@ export async function measureStampede(host: string, port: number, callers = 200)
 
   // Plain cache-aside (GET, on miss load then SET): every concurrent miss goes to the origin.
   const raw = new Redis({ host, port });
-  const naiveKey = `stampede-naive-${Date.now()}`;
-  await run('no single-flight (plain GET/load/SET)', async (load) => {
-    const hit = await raw.get(naiveKey);
-    if (hit !== null) return JSON.parse(hit);
-    const value = await load();
-    await raw.set(naiveKey, JSON.stringify(value), 'EX', 60);
-    return value;
-  });
+  await raw.ping();
+  for (const callers of levels) {
+    const key = `stampede-naive-${runId}-${callers}`;
+    await run(STAMPEDE_SCENARIOS.naive, callers, async (load) => {
+      const hit = await raw.get(key);
+      if (hit !== null) return JSON.parse(hit);
+      const value = await load();
+      await raw.set(key, JSON.stringify(value), 'EX', 60);
+      return value;
+    });
+  }
   raw.disconnect();
 
   // The kit in one process: in-process single-flight (and the lease, uncontended).
   const one = new DataCache({ ttlSeconds: 60, store: new RedisStore({ host, port }) });
   await one.get('warm', async () => 0);
-  await run('kit, 1 process (single-flight)', (load) => one.get(`stampede-one-${callers}`, load));
+  for (const callers of levels) {
+    await run(STAMPEDE_SCENARIOS.oneProcess, callers, (load) => one.get(`stampede-one-${runId}-${callers}`, load));
+  }
   await one.close();
 
-  // The kit across 8 "containers" (own DataCache and connection each): the fill lease.
-  const many = Array.from({ length: 8 }, () => new DataCache({ ttlSeconds: 60, store: new RedisStore({ host, port }) }));
+  // The kit across several "containers" (own DataCache and connection each), callers spread
+  // round-robin over them: single-flight inside each, the fill lease between them.
+  const many = Array.from({ length: STAMPEDE_CONTAINERS }, () => new DataCache({ ttlSeconds: 60, store: new RedisStore({ host, port }) }));
   await Promise.all(many.map((c) => c.get('warm', async () => 0)));
-  await run('kit, 8 containers x 25 (lease)', (load, i) => many[i % many.length].get(`stampede-many-${callers}`, load));
+  for (const callers of levels) {
+    await run(STAMPEDE_SCENARIOS.containers, callers, (load, i) => many[i % many.length].get(`stampede-many-${runId}-${callers}`, load));
+  }
   await Promise.all(many.map((c) => c.close()));
   return results;
 }

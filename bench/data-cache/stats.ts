@@ -12,6 +12,7 @@ export function median(values: readonly number[]): number {
 export interface LatencySummary {
   readonly ops: number;
   readonly p50Us: number;
+  readonly p90Us: number;
   readonly p99Us: number;
   readonly meanUs: number;
   readonly opsPerSec: number;
@@ -24,6 +25,7 @@ export function summarize(samplesUs: readonly number[], totalMs: number): Latenc
   return {
     ops: sorted.length,
     p50Us: round(percentile(sorted, 50)),
+    p90Us: round(percentile(sorted, 90)),
     p99Us: round(percentile(sorted, 99)),
     meanUs: round(sum / sorted.length),
     opsPerSec: Math.round(sorted.length / (totalMs / 1000)),
