@@ -42,6 +42,8 @@ export interface CacheSyncDataCache {
   readonly functionSubnets: ec2.SubnetSelection;
   /** Opens the cache to a function in `vpc` and sets its connection environment. */
   grantConnect(fn: lambda.Function): void;
+  /** Build-time defines that keep only the cache's client in the purge bundle. */
+  readonly bundlingDefine?: Record<string, string>;
 }
 
 /** How the purge functions read the table's stream. */
@@ -242,6 +244,7 @@ export class CacheSync extends Construct {
         vpcSubnets: props.dataCache.functionSubnets,
         securityGroups,
         entry: purgeEntry('data-cache-purge'),
+        define: { ...props.dataCache.bundlingDefine, ...functionDefaults?.define },
         description: `Invalidates data-cache keys when ${props.table.node.id} changes`,
         environment,
       });

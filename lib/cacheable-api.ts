@@ -269,6 +269,7 @@ export class CacheableApi extends Construct {
     const fn = new StatelessFunction(this, `${route.id}Function`, {
       ...(cacheClient ? { vpc: cacheClient.vpc, vpcSubnets: cacheClient.functionSubnets } : {}),
       ...fnOptions,
+      define: { ...(cacheClient ? cacheClient.bundlingDefine : {}), ...fnOptions.define },
       entry: route.options.entry,
       handler: route.options.handler,
       description: fnOptions.description ?? `${route.key} handler`,

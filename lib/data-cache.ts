@@ -323,6 +323,14 @@ export class DataCache extends Construct {
   }
 
   /**
+   * The esbuild `define` that keeps only this engine's client in a function's bundle (the
+   * runtime picks its backend by engine; without it both clients are bundled).
+   */
+  public get bundlingDefine(): Record<string, string> {
+    return { 'process.env.DATA_CACHE_BUNDLED_BACKEND': JSON.stringify(this.engineName === 'memcached' ? 'memcached' : 'redis') };
+  }
+
+  /**
    * Lets `fn` use the cache: opens the security group from the function's security groups on
    * the cache port only, grants `elasticache:Connect` on the cache and its IAM user
    * (Valkey/Redis), and sets the `DATA_CACHE_*` environment variables (`DATA_CACHE_ENV`).

@@ -70,6 +70,12 @@ export interface StatelessFunctionOptions {
    */
   readonly externalModules?: string[];
   /**
+   * Identifiers replaced at build time (esbuild `define`), e.g. to keep only one data-cache
+   * backend in the bundle.
+   * @default - none
+   */
+  readonly define?: Record<string, string>;
+  /**
    * Maximum concurrent executions reserved for this function.
    * @default - unreserved (account pool)
    */
@@ -176,6 +182,7 @@ export class StatelessFunction extends NodejsFunction {
         minify: settings.minify,
         sourceMap: settings.sourceMap,
         externalModules: [...settings.externalModules],
+        define: settings.define,
       }),
     });
     dropRedundantRoleDependency(this);

@@ -70,6 +70,14 @@ test('every function of the sample stack has a bundled, minified index.js', () =
   }
 });
 
+test('cache clients of a Valkey stack carry the Redis client only', () => {
+  for (const name of ['GET /items', 'GET /items/{id}', 'PUT /items/{id}', 'DELETE /items/{id}', 'CatalogStack/CacheSync/DataPurge']) {
+    const code = fs.readFileSync(functions.find((f) => f.name === name)!.file, 'utf8');
+    expect(code).toContain('DATA_CACHE_ENGINE');
+    expect(code).not.toContain('memcached connection closed');
+  }
+});
+
 test.each(functions.map((f) => [f.name, f] as const))('the %s bundle loads in a fresh Node.js and exports handler', (_key, fn) => {
   const out = execFileSync(
     process.execPath,

@@ -1,5 +1,6 @@
 // The kit as most handlers use it: the public runtime entry, configured by DATA_CACHE_* variables
-// (the bench sets DATA_CACHE_ENGINE=redis). Both backends are in the bundle; getDataCache() at
+// (the bench sets DATA_CACHE_ENGINE=redis). Built as the stack builds a Redis client, with
+// DATA_CACHE_BUNDLED_BACKEND defined, so only the Redis backend is in the bundle; getDataCache() at
 // module scope loads the configured one during init, without connecting.
 import { cacheAside, getDataCache } from '../../../lambda/runtime/cache/index';
 

@@ -79,7 +79,8 @@ export function readCachePolicy(source: NodeJS.ProcessEnv = process.env): CacheP
 /**
  * The store the settings describe. Backends are required here, not imported at the top, so a
  * function only loads the client of the engine it is configured with (iovalkey alone takes
- * tens of milliseconds to load). A bundler still includes both.
+ * tens of milliseconds to load). A bundler includes both unless the build defines
+ * `process.env.DATA_CACHE_BUNDLED_BACKEND` (`redis` or `memcached`), as the stack does.
  */
 export function createStore(settings: DataCacheSettings): CacheStore {
   const connection = { connectTimeoutMs: settings.connectTimeoutMs, commandTimeoutMs: settings.commandTimeoutMs };
@@ -87,35 +88,45 @@ export function createStore(settings: DataCacheSettings): CacheStore {
     case 'memory':
       return new MemoryStore();
     case 'memcached': {
-      const { MemcachedStore: Store } = require('./memcached-store') as { MemcachedStore: typeof MemcachedStore };
-      // ElastiCache configuration endpoints (`<cluster>.<id>.cfg.<region>.cache.amazonaws.com`)
-      // resolve to one node; the cluster's nodes are found with Auto Discovery.
-      const autoDiscovery = settings.endpoints.length === 1 && settings.endpoints[0].host.includes('.cfg.');
-      return new Store({ ...connection, servers: settings.endpoints, tls: settings.tls, autoDiscovery });
+      // A stack bundles the function with DATA_CACHE_BUNDLED_BACKEND defined at build time (see
+      // BUNDLED_BACKEND_DEFINE): esbuild then drops this branch from Redis functions' bundles.
+      // The define must meet this expression itself (esbuild folds it, not a variable holding it).
+      if (process.env.DATA_CACHE_BUNDLED_BACKEND === undefined || process.env.DATA_CACHE_BUNDLED_BACKEND === 'memcached') {
+        const { MemcachedStore: Store } = require('./memcached-store') as { MemcachedStore: typeof MemcachedStore };
+        // ElastiCache configuration endpoints (`<cluster>.<id>.cfg.<region>.cache.amazonaws.com`)
+        // resolve to one node; the cluster's nodes are found with Auto Discovery.
+        const autoDiscovery = settings.endpoints.length === 1 && settings.endpoints[0].host.includes('.cfg.');
+        return new Store({ ...connection, servers: settings.endpoints, tls: settings.tls, autoDiscovery });
+      }
+      break;
     }
     case 'redis':
     case 'valkey-serverless': {
-      const { RedisStore: Store } = require('./redis-store') as { RedisStore: typeof RedisStore };
-      const [endpoint] = settings.endpoints;
-      const iam =
-        settings.auth === 'iam'
-          ? new IamAuthTokenProvider({
-              cacheName: settings.cacheName as string,
-              userId: settings.user as string,
-              region: settings.region as string,
-              serverless: settings.engine === 'valkey-serverless',
-            })
-          : undefined;
-      return new Store({
-        ...connection,
-        host: endpoint.host,
-        port: endpoint.port,
-        tls: settings.tls,
-        username: iam ? settings.user : undefined,
-        password: iam ? () => iam.get() : undefined,
-      });
+      if (process.env.DATA_CACHE_BUNDLED_BACKEND === undefined || process.env.DATA_CACHE_BUNDLED_BACKEND === 'redis') {
+        const { RedisStore: Store } = require('./redis-store') as { RedisStore: typeof RedisStore };
+        const [endpoint] = settings.endpoints;
+        const iam =
+          settings.auth === 'iam'
+            ? new IamAuthTokenProvider({
+                cacheName: settings.cacheName as string,
+                userId: settings.user as string,
+                region: settings.region as string,
+                serverless: settings.engine === 'valkey-serverless',
+              })
+            : undefined;
+        return new Store({
+          ...connection,
+          host: endpoint.host,
+          port: endpoint.port,
+          tls: settings.tls,
+          username: iam ? settings.user : undefined,
+          password: iam ? () => iam.get() : undefined,
+        });
+      }
+      break;
     }
   }
+  throw new Error(`${env.DATA_CACHE_ENGINE}=${settings.engine}, but this bundle was built with only the ${process.env.DATA_CACHE_BUNDLED_BACKEND} backend`);
 }
 
 /** A DataCache for the settings; `overrides` replace any option (tests, custom stores). */
