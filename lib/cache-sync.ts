@@ -12,6 +12,7 @@ import { Construct } from 'constructs';
 import { withDefaults } from './defaults';
 import { edgeInvalidationPaths } from './edge-cache';
 import { acknowledge } from './nag';
+import { dataCacheKeyPrefix } from './route-environment';
 import { checkRange, ParsedRoute } from './route-table';
 import { StatelessFunction, StatelessFunctionOptions } from './stateless-function';
 
@@ -225,7 +226,7 @@ export class CacheSync extends Construct {
       }
       const environment: Record<string, string> = {
         ...functionDefaults.environment,
-        [CACHE_SYNC_ENV.dataKeyPrefix]: props.dataKeyPrefix ?? Stack.of(this).stackName,
+        [CACHE_SYNC_ENV.dataKeyPrefix]: props.dataKeyPrefix ?? dataCacheKeyPrefix(this),
       };
       if (keys.length > 0) environment[CACHE_SYNC_ENV.dataKeys] = keys.join(',');
       if (groups.length > 0) environment[CACHE_SYNC_ENV.dataGroups] = groups.join(',');

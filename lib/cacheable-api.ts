@@ -16,7 +16,7 @@ import { withDefaults } from './defaults';
 import { acknowledge } from './nag';
 import { checkRange, ParsedRoute, parseRouteTable } from './route-table';
 import { RouteTable } from './route-spec';
-import { routeEnvironment } from './route-environment';
+import { dataCacheKeyPrefix, routeEnvironment } from './route-environment';
 import { StatelessFunction, StatelessFunctionOptions } from './stateless-function';
 
 /** Cache cluster sizes API Gateway offers, in GB. */
@@ -273,7 +273,7 @@ export class CacheableApi extends Construct {
       entry: route.options.entry,
       handler: route.options.handler,
       description: fnOptions.description ?? `${route.key} handler`,
-      environment: { ...fnOptions.environment, ...routeEnvironment(route, Stack.of(this).stackName) },
+      environment: { ...fnOptions.environment, ...routeEnvironment(route, dataCacheKeyPrefix(this)) },
     });
     this.functions[route.key] = fn;
     if (cacheClient) cacheClient.grantConnect(fn);

@@ -1,3 +1,6 @@
+import { createHash } from 'crypto';
+import { Stack } from 'aws-cdk-lib';
+import { IConstruct } from 'constructs';
 import { cacheControlFor } from './cache-control';
 import { ParsedRoute } from './route-table';
 import { ROUTE_ENV } from './runtime-env';
@@ -25,4 +28,19 @@ export function routeEnvironment(route: ParsedRoute, keyPrefix: string): Record<
     env[ROUTE_ENV.dataCacheKeyPrefix] = keyPrefix;
   }
   return env;
+}
+
+/** The runtime accepts key prefixes of 1 to 32 letters, digits and `._-`. */
+const KEY_PREFIX = /^[A-Za-z0-9_.-]{1,32}$/;
+
+/**
+ * The data-cache key namespace of a stack: its name, or, when that does not fit the runtime's
+ * 32-character prefix, a shortened name with a hash of the full one (still unique per stack).
+ * Route functions and the stream purge must agree on it, so both take it from here.
+ */
+export function dataCacheKeyPrefix(scope: IConstruct): string {
+  const name = Stack.of(scope).stackName;
+  if (KEY_PREFIX.test(name)) return name;
+  const hash = createHash('sha256').update(name).digest('hex').slice(0, 8);
+  return `${name.replace(/[^A-Za-z0-9_.-]/g, '').slice(0, 23)}-${hash}`;
 }

@@ -1,5 +1,5 @@
-import { Duration } from 'aws-cdk-lib';
-import { parseRouteTable, RouteTable } from '../lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { dataCacheKeyPrefix, parseRouteTable, RouteTable } from '../lib';
 
 const entry = 'lambda/catalog/health.ts';
 
@@ -48,5 +48,19 @@ describe('parseRouteTable', () => {
   ];
   test.each(invalid)('rejects %s with a message naming the prop', (_name, routes, message) => {
     expect(() => parseRouteTable(routes)).toThrow(message);
+  });
+});
+
+describe('dataCacheKeyPrefix', () => {
+  const KEY_PREFIX = /^[A-Za-z0-9_.-]{1,32}$/; // what lambda/runtime/cache/keys.ts accepts
+
+  test('is the stack name when it fits the runtime, else a shortened name with a hash', () => {
+    const app = new App();
+    expect(dataCacheKeyPrefix(new Stack(app, 'CatalogStack'))).toBe('CatalogStack');
+    const long = dataCacheKeyPrefix(new Stack(app, 'AVeryLongStackNameForTheCatalogOfProducts-prod-eu-west-1'));
+    const other = dataCacheKeyPrefix(new Stack(app, 'AVeryLongStackNameForTheCatalogOfProducts-prod-eu-west-2'));
+    expect(long).toMatch(KEY_PREFIX);
+    expect(other).toMatch(KEY_PREFIX);
+    expect(long).not.toBe(other);
   });
 });
