@@ -4,7 +4,6 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -212,7 +211,7 @@ export class CacheSync extends Construct {
       });
       props.distribution.grantCreateInvalidation(fn);
       this.edgeFailures = this.queue('EdgePurgeFailures', this.deadLetterQueue);
-      this.subscribe(fn, props.table, stream, this.edgeFailures, false, functionDefaults);
+      this.subscribe(fn, props.table, stream, this.edgeFailures);
       this.edgePurge = fn;
     }
 
@@ -251,7 +250,7 @@ export class CacheSync extends Construct {
       });
       props.dataCache.grantConnect(fn);
       this.dataFailures = this.queue('DataPurgeFailures', this.deadLetterQueue);
-      this.subscribe(fn, props.table, stream, this.dataFailures, true, functionDefaults);
+      this.subscribe(fn, props.table, stream, this.dataFailures);
       this.dataPurge = fn;
     }
   }
@@ -261,8 +260,6 @@ export class CacheSync extends Construct {
     table: dynamodb.ITableV2,
     stream: Required<CacheSyncStreamOptions>,
     failures: sqs.Queue,
-    inVpc: boolean,
-    options: StatelessFunctionOptions,
   ): void {
     fn.addEventSource(
       new DynamoEventSource(table, {
@@ -280,15 +277,7 @@ export class CacheSync extends Construct {
     // TableV2.grantStreamRead scopes dynamodb:ListStreams to the stream ARN, but the action has
     // no resource-level permissions (aws-cdk#34575), so that statement grants nothing; the event
     // source mapping's permission check needs it on "*" (as AWSLambdaDynamoDBExecutionRole has).
-    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:ListStreams'], resources: ['*'] }));
-    // StatelessFunction acknowledged IAM5 on the role already; one reason per construct path
-    // holds, so this one restates every reason that applies.
-    const reasons = ['dynamodb:ListStreams has no resource-level permissions and accepts only Resource "*"'];
-    if (inVpc) reasons.push('EC2 network-interface actions for VPC placement accept only Resource "*"');
-    if ((options.tracing ?? lambda.Tracing.ACTIVE) !== lambda.Tracing.DISABLED) {
-      reasons.push('X-Ray PutTraceSegments/PutTelemetryRecords accept only Resource "*"');
-    }
-    acknowledge(fn.role!, 'AwsSolutions-IAM5[Resource::*]', reasons.join('; '));
+    fn.addWildcardResourcePolicy(['dynamodb:ListStreams'], 'dynamodb:ListStreams has no resource-level permissions and accepts only Resource "*"');
     acknowledge(
       fn,
       'Serverless-LambdaDLQ',

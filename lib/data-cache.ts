@@ -1,4 +1,4 @@
-import { ArnFormat, CfnResource, Names, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CfnResource, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -22,6 +22,7 @@ import {
   SLOW_LOG_DELIVERY,
   withDefaults,
 } from './data-cache-defaults';
+import { acknowledge } from './nag';
 
 /**
  * Environment variables `DataCache.grantConnect()` sets on a function: the contract between
@@ -438,12 +439,12 @@ export class DataCache extends Construct {
     resource.addResourceDependency(auth.userGroup);
     // IAM authentication through a user group is stronger than the AUTH token AEC6 asks for;
     // the rule only recognises AuthToken.
-    Validations.of(resource).acknowledge({
-      id: 'AwsSolutions-AEC6',
-      reason:
-        'Clients authenticate with short-lived IAM tokens through an ElastiCache user group (IAM user, default user switched off), ' +
-        'which is stronger than a shared AUTH token; the rule only recognises AuthToken.',
-    });
+    acknowledge(
+      resource,
+      'AwsSolutions-AEC6',
+      'Clients authenticate with short-lived IAM tokens through an ElastiCache user group (IAM user, default user switched off), ' +
+      'which is stronger than a shared AUTH token; the rule only recognises AuthToken.',
+    );
 
     // Ref of a replication group is its id, the host IAM tokens are signed for.
     const cacheName = resource.ref;
@@ -512,13 +513,13 @@ export class DataCache extends Construct {
       // Secrets cannot be snapshotted; after the cache's final snapshot the secret has no use.
       removalPolicy: this.settings.removalPolicy === RemovalPolicy.SNAPSHOT ? RemovalPolicy.DESTROY : this.settings.removalPolicy,
     });
-    Validations.of(defaultUserPassword).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
-        'Password of the ElastiCache "default" user, which is switched off (access string "off -@all") and cannot authenticate; ' +
-        'it exists because a user group needs a "default" user with an authentication mode. ' +
-        'Rotating a credential nobody can use would only add a rotation function with network access to the cache.',
-    });
+    acknowledge(
+      defaultUserPassword,
+      'AwsSolutions-SMG4',
+      'Password of the ElastiCache "default" user, which is switched off (access string "off -@all") and cannot authenticate; ' +
+      'it exists because a user group needs a "default" user with an authentication mode. ' +
+      'Rotating a credential nobody can use would only add a rotation function with network access to the cache.',
+    );
     const defaultUser = new elasticache.CfnUser(this, 'DefaultUser', {
       engine,
       userId: `${baseName}-default`,

@@ -144,6 +144,8 @@ export const STATELESS_FUNCTION_DEFAULTS: Required<
  * and JSON logs, X-Ray tracing, and a least-privilege role. Every default can be overridden.
  */
 export class StatelessFunction extends NodejsFunction {
+  private readonly wildcardResourceReasons: string[] = [];
+
   constructor(scope: Construct, id: string, props: StatelessFunctionProps) {
     const settings = withDefaults(STATELESS_FUNCTION_DEFAULTS, props);
     if (settings.runtime.family !== lambda.RuntimeFamily.NODEJS) {
@@ -189,30 +191,39 @@ export class StatelessFunction extends NodejsFunction {
 
     if (!props.role) {
       logGroup.grantWrite(role);
-      const reasons: string[] = [];
       if (settings.vpc) {
         // What AWSLambdaVPCAccessExecutionRole grants, without the managed policy (AwsSolutions-IAM4).
-        role.addToPrincipalPolicy(
-          new iam.PolicyStatement({
-            actions: [
-              'ec2:CreateNetworkInterface',
-              'ec2:DescribeNetworkInterfaces',
-              'ec2:DescribeSubnets',
-              'ec2:DeleteNetworkInterface',
-              'ec2:AssignPrivateIpAddresses',
-              'ec2:UnassignPrivateIpAddresses',
-            ],
-            resources: ['*'],
-          }),
+        this.addWildcardResourcePolicy(
+          [
+            'ec2:CreateNetworkInterface',
+            'ec2:DescribeNetworkInterfaces',
+            'ec2:DescribeSubnets',
+            'ec2:DeleteNetworkInterface',
+            'ec2:AssignPrivateIpAddresses',
+            'ec2:UnassignPrivateIpAddresses',
+          ],
+          'EC2 network-interface actions for VPC placement accept only Resource "*"',
         );
-        reasons.push('EC2 network-interface actions for VPC placement accept only Resource "*"');
       }
       if (settings.tracing !== lambda.Tracing.DISABLED) {
-        reasons.push('X-Ray PutTraceSegments/PutTelemetryRecords accept only Resource "*"');
-      }
-      if (reasons.length > 0) {
-        acknowledge(role, 'AwsSolutions-IAM5[Resource::*]', reasons.join('; '));
+        // CDK adds the X-Ray statement itself; only its reason is ours to record.
+        this.addWildcardResourceReason('X-Ray PutTraceSegments/PutTelemetryRecords accept only Resource "*"');
       }
     }
+  }
+
+  /**
+   * Grants actions that accept only `Resource: "*"` and records why on the role's cdk-nag
+   * acknowledgement, which lists every such reason of this function.
+   */
+  public addWildcardResourcePolicy(actions: string[], reason: string): void {
+    this.addToRolePolicy(new iam.PolicyStatement({ actions, resources: ['*'] }));
+    this.addWildcardResourceReason(reason);
+  }
+
+  private addWildcardResourceReason(reason: string): void {
+    this.wildcardResourceReasons.push(reason);
+    // One acknowledgement per rule and construct holds: the latest, so it carries all reasons.
+    acknowledge(this.role!, 'AwsSolutions-IAM5[Resource::*]', this.wildcardResourceReasons.join('; '));
   }
 }

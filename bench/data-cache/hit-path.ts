@@ -1,7 +1,7 @@
 import Redis from 'iovalkey';
 import { DataCache } from '../../lambda/runtime/cache/cache-aside';
 import { RedisStore } from '../../lambda/runtime/cache/redis-store';
-import { LatencySummary, summarize } from './stats';
+import { LatencySummary, measureInterleaved, ratio } from './stats';
 
 export interface HitPathResult {
   readonly valueBytes: number;
@@ -28,38 +28,18 @@ export async function measureHitPath(host: string, port: number, ops = 20_000, w
   await raw.set('bench-raw', JSON.stringify(value));
   const valueBytes = Buffer.byteLength((await raw.get('bench-raw')) ?? '');
 
-  const paths = {
-    rawGet: () => raw.get('bench-raw'),
-    rawGetAndParse: async () => JSON.parse((await raw.get('bench-raw')) as string) as unknown,
-    cacheAsideHit: () => cache.get('bench-item', load),
-  };
-  type Path = keyof typeof paths;
-  const samples: Record<Path, number[]> = { rawGet: [], rawGetAndParse: [], cacheAsideHit: [] };
-  const elapsed: Record<Path, number> = { rawGet: 0, rawGetAndParse: 0, cacheAsideHit: 0 };
-
-  // Interleaved per operation, alternating the order, so machine noise (GC, CPU frequency,
-  // other processes on a shared host) falls on every path alike; ops/s counts each path's own time.
-  const names = Object.keys(paths) as Path[];
-  const reversed = [...names].reverse();
-  for (let i = 0; i < warmUp + ops; i++) {
-    for (const name of i % 2 === 0 ? names : reversed) {
-      const t = performance.now();
-      await paths[name]();
-      const d = performance.now() - t;
-      if (i >= warmUp) {
-        samples[name].push(d * 1000);
-        elapsed[name] += d;
-      }
-    }
-  }
+  const { rawGet, rawGetAndParse, cacheAsideHit } = await measureInterleaved(
+    {
+      rawGet: () => raw.get('bench-raw'),
+      rawGetAndParse: async () => JSON.parse((await raw.get('bench-raw')) as string) as unknown,
+      cacheAsideHit: () => cache.get('bench-item', load),
+    },
+    ops,
+    warmUp,
+  );
   if (cache.stats().hits < ops) throw new Error('cache-aside path did not hit');
   raw.disconnect();
   await cache.close();
-
-  const rawGet = summarize(samples.rawGet, elapsed.rawGet);
-  const rawGetAndParse = summarize(samples.rawGetAndParse, elapsed.rawGetAndParse);
-  const cacheAsideHit = summarize(samples.cacheAsideHit, elapsed.cacheAsideHit);
-  const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
   return {
     valueBytes,
     rawGet,

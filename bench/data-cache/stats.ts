@@ -36,3 +36,36 @@ export function round(value: number, digits = 1): number {
   const f = 10 ** digits;
   return Math.round(value * f) / f;
 }
+
+/** `a / b` to two decimals: how the bench reports the kit against a raw client. */
+export function ratio(a: number, b: number): number {
+  return Math.round((a / b) * 100) / 100;
+}
+
+/**
+ * Times every path once per round, `warmUp` rounds discarded then `ops` rounds measured.
+ * Interleaved per operation, alternating the order, so machine noise (GC, CPU frequency,
+ * other processes on a shared host) falls on every path alike; ops/s counts each path's own time.
+ */
+export async function measureInterleaved<P extends string>(
+  paths: Record<P, () => Promise<unknown>>,
+  ops: number,
+  warmUp: number,
+): Promise<Record<P, LatencySummary>> {
+  const names = Object.keys(paths) as P[];
+  const reversed = [...names].reverse();
+  const samples = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<P, number[]>;
+  const elapsed = Object.fromEntries(names.map((n) => [n, 0])) as Record<P, number>;
+  for (let i = 0; i < warmUp + ops; i++) {
+    for (const name of i % 2 === 0 ? names : reversed) {
+      const t = performance.now();
+      await paths[name]();
+      const d = performance.now() - t;
+      if (i >= warmUp) {
+        samples[name].push(d * 1000);
+        elapsed[name] += d;
+      }
+    }
+  }
+  return Object.fromEntries(names.map((n) => [n, summarize(samples[n], elapsed[n])])) as Record<P, LatencySummary>;
+}

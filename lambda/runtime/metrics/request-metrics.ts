@@ -1,12 +1,13 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { CacheOutcome } from '../cache/types';
 import { invocationEnv } from '../invocation-env';
 import { ROUTE_ENV } from '../env';
 import { EmfMetric, emfLine, writeLine } from './emf';
 import { DEFAULT_SERVICE, METRICS_ENV, REQUEST_DIMENSIONS, REQUEST_METRICS } from './env';
 
 /** How the data cache took part in an answer, as handlers report it in `X-Data-Cache`. */
-export type DataCacheResult = 'hit' | 'miss' | 'stale' | 'error' | 'bypass';
+export type DataCacheResult = CacheOutcome;
 
 /** The response header the HTTP caching helpers set (lambda/runtime/http/caching.ts), lower-cased. */
 export const DATA_CACHE_RESPONSE_HEADER = 'x-data-cache';
