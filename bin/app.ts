@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
-import { CatalogStack } from '../lib/catalog-stack';
+import { CatalogStack } from '../lib/sample/catalog-stack';
 
 const app = new App();
 new CatalogStack(app, 'CatalogStack', {

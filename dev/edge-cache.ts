@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import type { ParsedRoute } from '../lib/route-table';
+import type { ParsedRoute } from '../lib/api/route-table';
 
 /**
  * An in-memory stand-in for the CloudFront distribution in front of the API, for the dev server:
  * what a route's cache policy keys on, what reaches the origin, how long a response is kept, and
  * which entries a write purges. It follows CloudFront's rules as the stack configures them
- * (lib/edge-cache.ts), not HTTP caching in general.
+ * (lib/edge/edge-cache.ts), not HTTP caching in general.
  */
 
 /** The `X-Cache` values, in CloudFront's style (`Hit from cloudfront`). */
@@ -226,7 +226,7 @@ export class DevEdgeCache {
 
 /**
  * The viewer paths the stream-driven edge purge (lambda/purge/edge-purge.ts, templates from
- * lib/cache-sync.ts `edgePurgePaths`) invalidates after a write, with the write's path
+ * lib/sync/cache-sync.ts `edgePurgePaths`) invalidates after a write, with the write's path
  * parameters standing in for the changed item's attributes: each edge-cached GET route's path,
  * `*`-suffixed when its cache key has query strings; `{param}`s filled and URL-encoded, and a
  * template whose parameter the write's path lacks purged from its literal prefix (`/items/*`).

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { RouteTable } from '../lib/route-spec';
+import type { RouteTable } from '../lib/api/route-spec';
 import { checkReachable, localDynamoDb, localRedis, MEMORY_TABLE } from './local-backends';
 import { createDevServer, DevDataPurge, DevServer } from './server';
 
@@ -85,9 +85,9 @@ export function parseDevArgs(argv: readonly string[]): DevCliOptions {
 /** The route table of `--routes file[#export]`, or the sample catalog's with its data purge. */
 function loadRoutes(spec: string | undefined): { routes: RouteTable; dataPurge?: DevDataPurge; source: string } {
   if (spec === undefined) {
-    const { catalogRoutes } = require('../lib/catalog-routes') as typeof import('../lib/catalog-routes');
+    const { catalogRoutes } = require('../lib/sample/catalog-routes') as typeof import('../lib/sample/catalog-routes');
     const { CATALOG_DATA_PURGE } = require('../lambda/catalog/cache-keys') as typeof import('../lambda/catalog/cache-keys');
-    return { routes: catalogRoutes(), dataPurge: CATALOG_DATA_PURGE, source: 'catalogRoutes() in lib/catalog-routes.ts' };
+    return { routes: catalogRoutes(), dataPurge: CATALOG_DATA_PURGE, source: 'catalogRoutes() in lib/sample/catalog-routes.ts' };
   }
   const hash = spec.lastIndexOf('#');
   const file = path.resolve(hash > 0 ? spec.slice(0, hash) : spec);

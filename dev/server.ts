@@ -4,9 +4,9 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { routeEnvironment } from '../lib/route-environment';
-import type { RouteTable } from '../lib/route-spec';
-import { ParsedRoute, parseRouteTable } from '../lib/route-table';
+import { routeEnvironment } from '../lib/api/route-environment';
+import type { RouteTable } from '../lib/api/route-spec';
+import { ParsedRoute, parseRouteTable } from '../lib/api/route-table';
 import { INVOCATION_ENV } from '../lambda/runtime/invocation-env';
 import { matchResourcePath, toProxyEvent } from './apigw-event';
 import {
@@ -41,7 +41,7 @@ export const DEV_LIMITS = {
   stageName: 'v1',
 } as const;
 
-/** Where the data-cache runtime lives: its container-wide DataCache is what the dev server purges and closes. */
+/** Where the data-cache runtime lives: its container-wide CacheClient is what the dev server purges and closes. */
 export const DATA_CACHE_RUNTIME = path.join(__dirname, '..', 'lambda', 'runtime', 'cache', 'from-env.ts');
 /** Handler sources the dev server watches besides the routes' own directories. */
 export const LAMBDA_SOURCES = path.join(__dirname, '..', 'lambda');
@@ -181,8 +181,8 @@ export async function createDevServer(options: DevServerOptions): Promise<DevSer
     };
   });
 
-  const closeDataCache = async (exports: unknown) => {
-    const reset = (exports as { resetDataCache?: () => Promise<void> } | undefined)?.resetDataCache;
+  const closeCacheClient = async (exports: unknown) => {
+    const reset = (exports as { resetCacheClient?: () => Promise<void> } | undefined)?.resetCacheClient;
     if (typeof reset === 'function') await reset().catch((e: unknown) => log(`data cache: close failed: ${String(e)}`));
   };
 
@@ -192,7 +192,7 @@ export async function createDevServer(options: DevServerOptions): Promise<DevSer
 
   const reload = async (changedFiles: readonly string[]) => {
     const dropped = await loader.invalidate(changedFiles, watchRoots, async (id, exports) => {
-      if (id === DATA_CACHE_RUNTIME) await closeDataCache(exports);
+      if (id === DATA_CACHE_RUNTIME) await closeCacheClient(exports);
     });
     const reloaded = routes.filter((r) => dropped.includes(r.entry));
     const purged = edge.invalidateRoutes(new Set(reloaded.map((r) => r.route.key)));
@@ -211,9 +211,9 @@ export async function createDevServer(options: DevServerOptions): Promise<DevSer
     const purge = options.dataPurge;
     if (!purge || purge.keys.length + purge.groups.length === 0) return undefined;
     const runtime = requireModule(DATA_CACHE_RUNTIME) as {
-      getDataCache(): { invalidate(key: string): Promise<boolean>; invalidateGroup(group: string): Promise<boolean> };
+      getCacheClient(): { invalidate(key: string): Promise<boolean>; invalidateGroup(group: string): Promise<boolean> };
     };
-    const cache = runtime.getDataCache();
+    const cache = runtime.getCacheClient();
     const keys = purge.keys.map((t) => fillTemplate(t, pathParameters)).filter((k): k is string => k !== undefined);
     const groups = purge.groups.map((t) => fillTemplate(t, pathParameters)).filter((g): g is string => g !== undefined);
     const done = await Promise.all([...keys.map((k) => cache.invalidate(k)), ...groups.map((g) => cache.invalidateGroup(g))]);
@@ -385,7 +385,7 @@ export async function createDevServer(options: DevServerOptions): Promise<DevSer
       server.closeIdleConnections();
       setTimeout(() => server.closeAllConnections(), 1_000).unref();
       await stopped;
-      if (loader.isLoaded(DATA_CACHE_RUNTIME)) await closeDataCache(requireModule(DATA_CACHE_RUNTIME));
+      if (loader.isLoaded(DATA_CACHE_RUNTIME)) await closeCacheClient(requireModule(DATA_CACHE_RUNTIME));
       edge.clear();
     })());
 

@@ -1,20 +1,22 @@
-export * from './api-authorization';
-export * from './api-monitoring';
-export * from './api-monitoring-defaults';
-export * from './bundling';
-export * from './cache-control';
-export * from './cacheable-api';
-export * from './cache-sync';
-export * from './cacheable-api-defaults';
-export * from './catalog-routes';
-export * from './catalog-stack';
-export * from './data-cache';
-export * from './data-cache-defaults';
-export * from './edge-cache';
-export * from './edge-cache-defaults';
-export * from './origin-verification';
-export * from './route-environment';
-export * from './route-spec';
-export * from './route-table';
-export * from './runtime-env';
-export * from './stateless-function';
+/**
+ * The kit's public API: the constructs, their props and defaults. The sample app lives apart
+ * (`cdk-cacheable-api/sample`) and is not exported here.
+ */
+export * from './api/api-authorization';
+export * from './api/cache-control';
+export * from './api/cacheable-api';
+export * from './api/cacheable-api-defaults';
+export * from './api/route-environment';
+export * from './api/route-spec';
+export * from './api/route-table';
+export * from './api/runtime-env';
+export * from './data-cache/data-cache';
+export * from './data-cache/data-cache-defaults';
+export * from './edge/edge-cache';
+export * from './edge/edge-cache-defaults';
+export * from './edge/origin-verification';
+export * from './functions/bundling';
+export * from './functions/stateless-function';
+export * from './monitoring/api-monitoring';
+export * from './monitoring/api-monitoring-defaults';
+export * from './sync/cache-sync';

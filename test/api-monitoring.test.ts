@@ -3,10 +3,11 @@ import { App, Duration, Stack, StackProps } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { ApiAuthorization, CacheableApi, CacheableApiProps, CATALOG_HANDLERS_DIR, catalogRoutes, RouteTable } from '../lib';
-import { ApiMonitoring, ApiMonitoringProps, MonitoredDataCache } from '../lib/api-monitoring';
-import { API_MONITORING_DEFAULTS } from '../lib/api-monitoring-defaults';
-import { DataCache, DataCacheEngine } from '../lib/data-cache';
+import { ApiAuthorization, CacheableApi, CacheableApiProps, RouteTable } from '../lib';
+import { CATALOG_HANDLERS_DIR, catalogRoutes } from '../lib/sample';
+import { ApiMonitoring, ApiMonitoringProps, MonitoredDataCache } from '../lib/monitoring/api-monitoring';
+import { API_MONITORING_DEFAULTS } from '../lib/monitoring/api-monitoring-defaults';
+import { DataCache, DataCacheEngine } from '../lib/data-cache/data-cache';
 import { nagApp, synthFindings } from './support/nag';
 
 // DataCache can be passed as `dataCache` as it is (checked by the compiler, and used below).

@@ -3,7 +3,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { CatalogStack, StatelessFunction } from '../lib';
+import { StatelessFunction } from '../lib';
+import { CatalogStack } from '../lib/sample';
 import { testApp } from './support/nag';
 
 // The one test that bundles every real handler; template-only tests skip bundling.

@@ -8,15 +8,15 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { CacheSync, CacheSyncDataCache, edgePurgePaths } from '../lib/cache-sync';
-import { catalogRoutes } from '../lib/catalog-routes';
-import type { DataCache } from '../lib/data-cache';
-import { parseRouteTable } from '../lib/route-table';
+import { CacheSync, CacheSyncDataCache, edgePurgePaths } from '../lib/sync/cache-sync';
+import { catalogRoutes } from '../lib/sample/catalog-routes';
+import type { DataCache } from '../lib/data-cache/data-cache';
+import { parseRouteTable } from '../lib/api/route-table';
 import { CATALOG_DATA_PURGE } from '../lambda/catalog/cache-keys';
 import { nagApp, synthFindings } from './support/nag';
 import { normalizedTemplate } from './support/template';
 
-// Compile-time check that lib/data-cache.ts's DataCache plugs into CacheSync as is.
+// Compile-time check that lib/data-cache/data-cache.ts's DataCache plugs into CacheSync as is.
 export const dataCacheFits = (cache: DataCache): CacheSyncDataCache => cache;
 
 /** Stands in for DataCache: an isolated VPC with flow logs and a cache security group. */

@@ -1,5 +1,5 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { CatalogStack } from '../lib';
+import { CatalogStack } from '../lib/sample';
 import { nagApp, synthFindings } from './support/nag';
 import { normalizedTemplate } from './support/template';
 

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Template } from 'aws-cdk-lib/assertions';
-import { CatalogStack } from '../lib';
+import { CatalogStack } from '../lib/sample';
 import { architectureModel, ArchitectureModel, CfnTemplate, main, renderSvg, toDot } from '../scripts/diagram';
 import { testApp } from './support/nag';
 

@@ -5,8 +5,9 @@ import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { IConstruct } from 'constructs';
-import { ApiAuthorization, CacheableApi, CacheableApiProps, CATALOG_HANDLERS_DIR, catalogRoutes, parseRouteTable, RouteTable } from '../lib';
-import { EdgeCacheOptions, edgeInvalidationPaths, edgePathPattern, planEdgeBehaviors } from '../lib/edge-cache';
+import { ApiAuthorization, CacheableApi, CacheableApiProps, parseRouteTable, RouteTable } from '../lib';
+import { CATALOG_HANDLERS_DIR, catalogRoutes } from '../lib/sample';
+import { EdgeCacheOptions, edgeInvalidationPaths, edgePathPattern, planEdgeBehaviors } from '../lib/edge/edge-cache';
 import { nagApp, synthFindings } from './support/nag';
 import { normalizedTemplate } from './support/template';
 

@@ -1,7 +1,7 @@
 import { ROUTE_ENV as RUNTIME_ROUTE_ENV } from '../lambda/runtime/env';
 import { CATALOG_DATA_PURGE as RUNTIME_CATALOG_PURGE } from '../lambda/catalog/cache-keys';
-import { CATALOG_DATA_PURGE as INFRA_CATALOG_PURGE } from '../lib/catalog-routes';
-import { ROUTE_ENV as INFRA_ROUTE_ENV } from '../lib/runtime-env';
+import { CATALOG_DATA_PURGE as INFRA_CATALOG_PURGE } from '../lib/sample/catalog-routes';
+import { ROUTE_ENV as INFRA_ROUTE_ENV } from '../lib/api/runtime-env';
 
 // lib/ and lambda/ never import each other; this keeps their shared names equal.
 test('infrastructure and runtime agree on the route environment variables', () => {

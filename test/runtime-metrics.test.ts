@@ -12,7 +12,7 @@ import {
   METRICS_ENV as INFRA_METRICS_ENV,
   REQUEST_DIMENSIONS as INFRA_REQUEST_DIMENSIONS,
   REQUEST_METRICS as INFRA_REQUEST_METRICS,
-} from '../lib/api-monitoring-defaults';
+} from '../lib/monitoring/api-monitoring-defaults';
 import { restEvent } from './support/events';
 
 // ---------------------------------------------------------------------------------------------

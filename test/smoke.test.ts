@@ -10,7 +10,7 @@ import { CloudFormationClient, DescribeStacksCommand, type Output } from '@aws-s
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { catalogRoutes } from '../lib/catalog-routes';
+import { catalogRoutes } from '../lib/sample/catalog-routes';
 import { handler as healthHandler } from '../lambda/catalog/health';
 import { createDevServer, DevServer } from '../dev/server';
 import { CHECKS, findOutput, formatSmokeTable, runSmoke, smokeCli, SmokeOptions } from '../dev/smoke';

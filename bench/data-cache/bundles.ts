@@ -37,7 +37,7 @@ export function measureBundles(runs = 21): Record<HandlerName, BundleResult> {
           target: 'node24',
           format: 'cjs',
           external: ['@aws-sdk/*'],
-          // As the stack bundles a cache client (DataCache.bundlingDefine): only its engine's backend.
+          // As the stack bundles a cache client (CacheClient.bundlingDefine): only its engine's backend.
           define: name === 'kit-from-env' ? { 'process.env.DATA_CACHE_BUNDLED_BACKEND': '"redis"' } : undefined,
           outfile,
           logLevel: 'error',

@@ -1,5 +1,5 @@
 import Redis from 'iovalkey';
-import { DataCache } from '../../lambda/runtime/cache/cache-aside';
+import { CacheClient } from '../../lambda/runtime/cache/cache-aside';
 import { RedisStore } from '../../lambda/runtime/cache/redis-store';
 import { LatencySummary, measureInterleaved, ratio } from './stats';
 
@@ -22,7 +22,7 @@ export interface HitPathResult {
 export async function measureHitPath(host: string, port: number, ops = 20_000, warmUp = 3_000): Promise<HitPathResult> {
   const value = { id: 'item-1', body: 'x'.repeat(1000 - 30) };
   const raw = new Redis({ host, port });
-  const cache = new DataCache({ ttlSeconds: 3600, store: new RedisStore({ host, port }) });
+  const cache = new CacheClient({ ttlSeconds: 3600, store: new RedisStore({ host, port }) });
   const load = async () => value;
   await cache.get('bench-item', load); // fill (the kit's entry, with its metadata header)
   await raw.set('bench-raw', JSON.stringify(value));

@@ -1,4 +1,4 @@
-import { DataCache } from '../../lambda/runtime/cache/cache-aside';
+import { CacheClient } from '../../lambda/runtime/cache/cache-aside';
 import { MemcachedConnection } from '../../lambda/runtime/cache/memcached-client';
 import { MemcachedStore } from '../../lambda/runtime/cache/memcached-store';
 import { LatencySummary, measureInterleaved, ratio } from './stats';
@@ -14,7 +14,7 @@ export interface MemcachedHitPathResult {
 export async function measureMemcachedHitPath(host: string, port: number, ops = 20_000, warmUp = 3_000): Promise<MemcachedHitPathResult> {
   const value = { id: 'item-1', body: 'x'.repeat(1000 - 30) };
   const raw = await MemcachedConnection.connect({ host, port });
-  const cache = new DataCache({ ttlSeconds: 3600, store: new MemcachedStore({ servers: [{ host, port }] }) });
+  const cache = new CacheClient({ ttlSeconds: 3600, store: new MemcachedStore({ servers: [{ host, port }] }) });
   const load = async () => value;
   await cache.get('bench-item', load);
   await raw.set('bench-raw', JSON.stringify(value), 3600);

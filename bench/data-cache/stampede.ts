@@ -1,5 +1,5 @@
 import Redis from 'iovalkey';
-import { DataCache } from '../../lambda/runtime/cache/cache-aside';
+import { CacheClient } from '../../lambda/runtime/cache/cache-aside';
 import { RedisStore } from '../../lambda/runtime/cache/redis-store';
 
 export interface StampedeResult {
@@ -12,7 +12,7 @@ export interface StampedeResult {
 const ORIGIN_MS = 50;
 /** Concurrent callers per measurement: one row per scenario and level. */
 export const STAMPEDE_LEVELS: readonly number[] = [1, 10, 50, 100, 200, 500];
-/** "Containers" (own DataCache and connection each) of the cross-process scenario. */
+/** "Containers" (own CacheClient and connection each) of the cross-process scenario. */
 export const STAMPEDE_CONTAINERS = 8;
 
 /** Scenario names, identical at every concurrency level. */
@@ -63,16 +63,16 @@ export async function measureStampede(host: string, port: number, levels: readon
   raw.disconnect();
 
   // The kit in one process: in-process single-flight (and the lease, uncontended).
-  const one = new DataCache({ ttlSeconds: 60, store: new RedisStore({ host, port }) });
+  const one = new CacheClient({ ttlSeconds: 60, store: new RedisStore({ host, port }) });
   await one.get('warm', async () => 0);
   for (const callers of levels) {
     await run(STAMPEDE_SCENARIOS.oneProcess, callers, (load) => one.get(`stampede-one-${runId}-${callers}`, load));
   }
   await one.close();
 
-  // The kit across several "containers" (own DataCache and connection each), callers spread
+  // The kit across several "containers" (own CacheClient and connection each), callers spread
   // round-robin over them: single-flight inside each, the fill lease between them.
-  const many = Array.from({ length: STAMPEDE_CONTAINERS }, () => new DataCache({ ttlSeconds: 60, store: new RedisStore({ host, port }) }));
+  const many = Array.from({ length: STAMPEDE_CONTAINERS }, () => new CacheClient({ ttlSeconds: 60, store: new RedisStore({ host, port }) }));
   await Promise.all(many.map((c) => c.get('warm', async () => 0)));
   for (const callers of levels) {
     await run(STAMPEDE_SCENARIOS.containers, callers, (load, i) => many[i % many.length].get(`stampede-many-${runId}-${callers}`, load));

@@ -1,4 +1,4 @@
-import { getDataCache } from '../runtime/cache/from-env';
+import { getCacheClient } from '../runtime/cache/from-env';
 import { ITEM_LIST_GROUP, itemKey } from './cache-keys';
 
 /**
@@ -7,6 +7,6 @@ import { ITEM_LIST_GROUP, itemKey } from './cache-keys';
  * table's stream purge (lambda/purge/data-cache-purge.ts) invalidates the same keys anyway.
  */
 export async function invalidateItem(id: string): Promise<void> {
-  const cache = getDataCache();
+  const cache = getCacheClient();
   await Promise.all([cache.invalidate(itemKey(id)), cache.invalidateGroup(ITEM_LIST_GROUP)]);
 }

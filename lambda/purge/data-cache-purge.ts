@@ -1,9 +1,9 @@
 import type { DynamoDBRecord, DynamoDBStreamHandler } from 'aws-lambda';
-import { type DataCache, getDataCache } from '../runtime/cache';
+import { type CacheClient, getCacheClient } from '../runtime/cache';
 import { fillTemplate, parseTemplateList, StreamPurgeHandler, Template } from './templates';
 
 /**
- * Environment of the data-cache purge (lib/cache-sync.ts writes the same names), besides the
+ * Environment of the data-cache purge (lib/sync/cache-sync.ts writes the same names), besides the
  * `DATA_CACHE_*` connection variables and the `DATA_CACHE_KEY_PREFIX` the route functions use.
  * `DATA_PURGE_KEYS`: comma-separated key templates deleted per record, e.g. `item:{id}`.
  * `DATA_PURGE_GROUPS`: comma-separated group templates whose generation is bumped, e.g. `items`.
@@ -23,7 +23,7 @@ export interface DataPurgeSettings {
 
 export interface DataPurgeDeps {
   /** The runtime's invalidation API: both resolve to false when the cache could not be reached. */
-  readonly cache: Pick<DataCache, 'invalidate' | 'invalidateGroup'>;
+  readonly cache: Pick<CacheClient, 'invalidate' | 'invalidateGroup'>;
   readonly settings: DataPurgeSettings;
   readonly sleep: (ms: number) => Promise<void>;
   readonly random: () => number;
@@ -109,10 +109,10 @@ export function createDataCachePurgeHandler(deps: () => DataPurgeDeps): StreamPu
 
 let defaults: DataPurgeDeps | undefined;
 
-/** Deps from the environment, once per container: the DataCache keeps its connection across invocations. */
+/** Deps from the environment, once per container: the CacheClient keeps its connection across invocations. */
 export function dataPurgeDeps(): DataPurgeDeps {
   return (defaults ??= {
-    cache: getDataCache(),
+    cache: getCacheClient(),
     settings: dataPurgeSettingsFromEnv(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     random: Math.random,

@@ -4,7 +4,7 @@ import type { DynamoDBRecord, DynamoDBStreamHandler } from 'aws-lambda';
 import { fillTemplate, literalPrefix, parseTemplateList, StreamPurgeHandler, Template } from './templates';
 
 /**
- * Environment of the edge purge (lib/cache-sync.ts writes the same names).
+ * Environment of the edge purge (lib/sync/cache-sync.ts writes the same names).
  * `EDGE_PURGE_PATHS`: comma-separated viewer path templates, e.g. `/items/{id},/items*`.
  */
 export const EDGE_PURGE_ENV = {

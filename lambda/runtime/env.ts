@@ -1,5 +1,5 @@
 /**
- * Environment variables the infrastructure sets on a route's function (lib/runtime-env.ts
+ * Environment variables the infrastructure sets on a route's function (lib/api/runtime-env.ts
  * writes the same names; test/env-contract.test.ts keeps the two lists equal).
  */
 export const ROUTE_ENV = {

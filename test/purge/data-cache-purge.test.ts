@@ -1,5 +1,5 @@
 import { CATALOG_DATA_PURGE, ITEM_LIST_GROUP, itemKey, itemListPageKey } from '../../lambda/catalog/cache-keys';
-import { createDataCache, DataCache, readDataCacheSettings, resetDataCache } from '../../lambda/runtime/cache';
+import { createCacheClient, CacheClient, readDataCacheSettings, resetCacheClient } from '../../lambda/runtime/cache';
 import {
   createDataCachePurgeHandler,
   DataPurgeDeps,
@@ -14,10 +14,10 @@ const PREFIX = 'CatalogStack';
 const PURGE_ENV = { DATA_PURGE_KEYS: CATALOG_DATA_PURGE.keys.join(','), DATA_PURGE_GROUPS: CATALOG_DATA_PURGE.groups.join(',') };
 
 let server: CacheServer;
-const caches: DataCache[] = [];
-/** A DataCache over the test's redis-server, configured as a deployed function's environment would. */
-function cacheFor(port: number, extra: Record<string, string> = {}): DataCache {
-  const cache = createDataCache(
+const caches: CacheClient[] = [];
+/** A CacheClient over the test's redis-server, configured as a deployed function's environment would. */
+function cacheFor(port: number, extra: Record<string, string> = {}): CacheClient {
+  const cache = createCacheClient(
     readDataCacheSettings({
       DATA_CACHE_ENGINE: 'redis',
       DATA_CACHE_ENDPOINT: `127.0.0.1:${port}`,
@@ -31,8 +31,8 @@ function cacheFor(port: number, extra: Record<string, string> = {}): DataCache {
   return cache;
 }
 
-let reader: DataCache; // a GET handler's container
-let purger: DataCache; // the purge function's container
+let reader: CacheClient; // a GET handler's container
+let purger: CacheClient; // the purge function's container
 let sleeps: number[];
 const purge = (cache: DataPurgeDeps['cache'] = purger) =>
   createDataCachePurgeHandler(() => ({ cache, settings: dataPurgeSettingsFromEnv(PURGE_ENV), sleep: async (ms) => void sleeps.push(ms), random: () => 1 }));
@@ -131,7 +131,7 @@ describe('against a real redis-server', () => {
       expect((await read(itemKey('env-1'), undefined)).loaded).toBe(true);
     } finally {
       restore();
-      await resetDataCache();
+      await resetCacheClient();
     }
   });
 });

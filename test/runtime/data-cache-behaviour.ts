@@ -2,7 +2,7 @@
  * The behavioural suite every store must pass, run by redis.test.ts, memcached.test.ts and
  * memory.test.ts against their store (the network ones against a real server).
  */
-import { DataCache } from '../../lambda/runtime/cache/cache-aside';
+import { CacheClient } from '../../lambda/runtime/cache/cache-aside';
 import { decodeEntry } from '../../lambda/runtime/cache/entry';
 import { entryKeys } from '../../lambda/runtime/cache/keys';
 import { CacheStore, ConnectionOptions } from '../../lambda/runtime/cache/types';
@@ -372,7 +372,7 @@ export function describeDataCacheBehaviour(name: string, harness: StoreHarness):
 }
 
 /** Runs `count` sequential calls; every one must return the load's value. Resolves to the slowest call's ms. */
-async function timedCalls(cache: DataCache, key: string, load: () => Promise<string>, count: number, gapMs: number): Promise<number> {
+async function timedCalls(cache: CacheClient, key: string, load: () => Promise<string>, count: number, gapMs: number): Promise<number> {
   let slowest = 0;
   for (let i = 0; i < count; i++) {
     const started = performance.now();

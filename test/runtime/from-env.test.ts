@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { MemoryStore } from '../../lambda/runtime/cache/memory-store';
-import { cacheAside, createStore, getDataCache, readDataCacheSettings, resetDataCache } from '../../lambda/runtime/cache/from-env';
+import { cacheAside, createStore, getCacheClient, readDataCacheSettings, resetCacheClient } from '../../lambda/runtime/cache/from-env';
 import * as env from '../../lambda/runtime/cache/env';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -119,21 +119,21 @@ describe('settings from the environment', () => {
 });
 
 describe('the container-wide cache', () => {
-  afterEach(() => resetDataCache());
+  afterEach(() => resetCacheClient());
 
   test('built once from the environment; memory store when none is configured', async () => {
     const saved = process.env.DATA_CACHE_ENGINE;
     delete process.env.DATA_CACHE_ENGINE;
     try {
-      expect(getDataCache()).toBe(getDataCache());
-      expect(getDataCache().store).toBeInstanceOf(MemoryStore);
+      expect(getCacheClient()).toBe(getCacheClient());
+      expect(getCacheClient().store).toBeInstanceOf(MemoryStore);
       let loads = 0;
       const load = async () => ++loads;
       expect(await cacheAside('k', load)).toBe(1);
       expect(await cacheAside('k', load)).toBe(1);
-      const first = getDataCache();
-      await resetDataCache();
-      expect(getDataCache()).not.toBe(first);
+      const first = getCacheClient();
+      await resetCacheClient();
+      expect(getCacheClient()).not.toBe(first);
     } finally {
       if (saved !== undefined) process.env.DATA_CACHE_ENGINE = saved;
     }
@@ -147,7 +147,7 @@ describe('the container-wide cache', () => {
       const afterImport = { iovalkey: loaded('iovalkey'), memjs: loaded('memjs'), sockets: sockets() };
       process.env.DATA_CACHE_ENGINE = process.argv[1];
       process.env.DATA_CACHE_ENDPOINT = '127.0.0.1:1';
-      const cache = runtime.getDataCache();
+      const cache = runtime.getCacheClient();
       const afterCreate = { iovalkey: loaded('iovalkey'), store: cache.store.engine, sockets: sockets() };
       console.log(JSON.stringify({ afterImport, afterCreate }));
     `;

@@ -1,5 +1,5 @@
-import { DataCache } from '../../lambda/runtime/cache/cache-aside';
-import { CacheStore, DataCacheOptions } from '../../lambda/runtime/cache/types';
+import { CacheClient } from '../../lambda/runtime/cache/cache-aside';
+import { CacheStore, CacheClientOptions } from '../../lambda/runtime/cache/types';
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -34,6 +34,6 @@ export function countingLoader<T>(value: T | (() => T), delayMs = 0): { load: ()
   };
 }
 
-export function cacheOver(store: CacheStore, options: Partial<DataCacheOptions> = {}): DataCache {
-  return new DataCache({ ttlSeconds: 60, jitter: 0, store, ...options });
+export function cacheOver(store: CacheStore, options: Partial<CacheClientOptions> = {}): CacheClient {
+  return new CacheClient({ ttlSeconds: 60, jitter: 0, store, ...options });
 }

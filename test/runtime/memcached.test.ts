@@ -1,4 +1,4 @@
-import { DataCache } from '../../lambda/runtime/cache/cache-aside';
+import { CacheClient } from '../../lambda/runtime/cache/cache-aside';
 import { entryKeys } from '../../lambda/runtime/cache/keys';
 import { MemcachedConnection } from '../../lambda/runtime/cache/memcached-client';
 import { MemcachedStore } from '../../lambda/runtime/cache/memcached-store';
@@ -69,7 +69,7 @@ describe('memcached client and store specifics', () => {
     ];
     const store = new MemcachedStore({ servers });
     try {
-      const cache = new DataCache({ ttlSeconds: 60, store });
+      const cache = new CacheClient({ ttlSeconds: 60, store });
       const name = uniqueKey('spread');
       for (let i = 0; i < 40; i++) await cache.get(`${name}-${i}`, async () => i);
       const group = uniqueKey('group');
@@ -134,7 +134,7 @@ describe('memcached client and store specifics', () => {
     const discovering = new MemcachedStore({ servers: [{ host: '127.0.0.1', port: configPort }], autoDiscovery: true, discoveryIntervalMs: 100 });
     const plain = new MemcachedStore({ servers: [{ host: server.host, port: server.port }], autoDiscovery: true });
     try {
-      const cache = new DataCache({ ttlSeconds: 60, store: discovering });
+      const cache = new CacheClient({ ttlSeconds: 60, store: discovering });
       const name = uniqueKey('discovered');
       for (let i = 0; i < 20; i++) expect(await cache.get(`${name}-${i}`, async () => i)).toBe(i);
       expect(discovering.nodeIds).toEqual([`localhost:${server.port}`, `localhost:${second.port}`]);
@@ -146,7 +146,7 @@ describe('memcached client and store specifics', () => {
       expect(discovering.nodeIds).toEqual([`localhost:${second.port}`]);
       expect(cache.stats().errors).toBe(0);
 
-      const plainCache = new DataCache({ ttlSeconds: 60, store: plain });
+      const plainCache = new CacheClient({ ttlSeconds: 60, store: plain });
       const key = uniqueKey('plain');
       await plainCache.get(key, async () => 'v');
       expect(await plainCache.get(key, async () => 'reloaded')).toBe('v');

@@ -1,13 +1,13 @@
-import { DataCache, MemoryStore } from '../../lambda/runtime/cache';
+import { CacheClient, MemoryStore } from '../../lambda/runtime/cache';
 import type { CacheStore } from '../../lambda/runtime/cache';
 
 // How each lookup was served, as handlers report it in X-Data-Cache and their metrics.
-describe('DataCache.getWithOutcome', () => {
+describe('CacheClient.getWithOutcome', () => {
   let clock = 1_000_000;
   const now = () => clock;
 
   test('miss, then hit, then stale inside the stale-while-revalidate window', async () => {
-    const cache = new DataCache({ store: new MemoryStore({ now }), ttlSeconds: 10, staleWhileRevalidateSeconds: 60, jitter: 0, now });
+    const cache = new CacheClient({ store: new MemoryStore({ now }), ttlSeconds: 10, staleWhileRevalidateSeconds: 60, jitter: 0, now });
     let loads = 0;
     const load = async () => ({ n: ++loads });
     expect(await cache.getWithOutcome('k', load)).toEqual({ value: { n: 1 }, outcome: 'miss' });
@@ -23,7 +23,7 @@ describe('DataCache.getWithOutcome', () => {
     failing.read = async () => {
       throw new Error('connection reset');
     };
-    const cache = new DataCache({ store: failing, ttlSeconds: 10, now, breaker: { failureThreshold: 2, cooldownMs: 60_000 } });
+    const cache = new CacheClient({ store: failing, ttlSeconds: 10, now, breaker: { failureThreshold: 2, cooldownMs: 60_000 } });
     const load = async () => 'origin';
     expect(await cache.getWithOutcome('k', load)).toEqual({ value: 'origin', outcome: 'error' });
     expect(await cache.getWithOutcome('k', load)).toEqual({ value: 'origin', outcome: 'error' });
@@ -32,7 +32,7 @@ describe('DataCache.getWithOutcome', () => {
   });
 
   test('callers that join a lookup in flight are told how it was served', async () => {
-    const cache = new DataCache({ store: new MemoryStore({ now }), ttlSeconds: 10, now });
+    const cache = new CacheClient({ store: new MemoryStore({ now }), ttlSeconds: 10, now });
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     const load = async () => {

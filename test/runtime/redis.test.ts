@@ -1,8 +1,8 @@
 import Redis from 'iovalkey';
-import { DataCache } from '../../lambda/runtime/cache/cache-aside';
+import { CacheClient } from '../../lambda/runtime/cache/cache-aside';
 import { entryKeys, leaseKey } from '../../lambda/runtime/cache/keys';
 import { RedisStore } from '../../lambda/runtime/cache/redis-store';
-import { DEFAULT_ACCESS_STRING } from '../../lib/data-cache-defaults';
+import { DEFAULT_ACCESS_STRING } from '../../lib/data-cache/data-cache-defaults';
 import { CacheServer, startRedis } from '../support/servers';
 import { describeDataCacheBehaviour } from './data-cache-behaviour';
 import { cacheOver, countingLoader, sleep, uniqueKey } from './helpers';
@@ -144,7 +144,7 @@ describe('redis store specifics', () => {
 
   test('idle connections are few: one per store, reused across calls', async () => {
     const s = store();
-    const cache = new DataCache({ ttlSeconds: 60, store: s });
+    const cache = new CacheClient({ ttlSeconds: 60, store: s });
     const name = uniqueKey('conn');
     for (let i = 0; i < 50; i++) await cache.get(`${name}-${i % 5}`, async () => i);
     const before = Number(((await raw.info('stats')).match(/total_connections_received:(\d+)/) ?? [])[1]);

@@ -1,8 +1,8 @@
 // The kit's cache-aside over the memcached store, built by hand (only the memcached backend is bundled).
-import { DataCache } from '../../../lambda/runtime/cache/cache-aside';
+import { CacheClient } from '../../../lambda/runtime/cache/cache-aside';
 import { MemcachedStore } from '../../../lambda/runtime/cache/memcached-store';
 
-const cache = new DataCache({
+const cache = new CacheClient({
   ttlSeconds: 60,
   store: new MemcachedStore({ servers: [{ host: process.env.BENCH_HOST ?? '127.0.0.1', port: Number(process.env.BENCH_PORT ?? 11211) }] }),
 });

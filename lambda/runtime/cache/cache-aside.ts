@@ -9,8 +9,8 @@ import {
   CacheOutcome,
   CachePolicy,
   CacheStore,
-  DataCacheOptions,
-  DataCacheStats,
+  CacheClientOptions,
+  CacheClientStats,
   FillLease,
   Loader,
   RefreshMode,
@@ -58,7 +58,7 @@ const MAX_POLL_MS = 50;
  *   reaches the caller; only the load's own error can (and not while a stale value may be
  *   served instead).
  */
-export class DataCache {
+export class CacheClient {
   readonly store: CacheStore;
   private readonly prefix: string;
   private readonly defaults: Lifetimes;
@@ -71,9 +71,9 @@ export class DataCache {
   private readonly breaker: CircuitBreaker;
   private readonly inFlight = new Map<string, Flight>();
   private readonly refreshes = new Set<Promise<void>>();
-  private counters: DataCacheStats = emptyStats();
+  private counters: CacheClientStats = emptyStats();
 
-  constructor(options: DataCacheOptions) {
+  constructor(options: CacheClientOptions) {
     this.store = options.store;
     this.prefix = assertKeyPrefix(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
     this.defaults = lifetimes(options);
@@ -136,7 +136,7 @@ export class DataCache {
   }
 
   /** A copy of the counters. */
-  stats(): DataCacheStats {
+  stats(): CacheClientStats {
     return { ...this.counters };
   }
 

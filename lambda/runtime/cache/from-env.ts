@@ -1,11 +1,11 @@
-import { DataCache } from './cache-aside';
+import { CacheClient } from './cache-aside';
 import * as env from './env';
 import { IamAuthTokenProvider } from './iam-auth-token';
 import { MemoryStore } from './memory-store';
 import type { MemcachedStore } from './memcached-store';
 import type { RedisStore } from './redis-store';
 import { invocationEnv } from '../invocation-env';
-import { CacheGetOptions, CacheOutcome, CachePolicy, CacheStore, DataCacheOptions, Loader } from './types';
+import { CacheGetOptions, CacheOutcome, CachePolicy, CacheStore, CacheClientOptions, Loader } from './types';
 
 /** The data-cache configuration lib/ puts in a function's environment, parsed and checked. */
 export interface DataCacheSettings {
@@ -129,9 +129,9 @@ export function createStore(settings: DataCacheSettings): CacheStore {
   throw new Error(`${env.DATA_CACHE_ENGINE}=${settings.engine}, but this bundle was built with only the ${process.env.DATA_CACHE_BUNDLED_BACKEND} backend`);
 }
 
-/** A DataCache for the settings; `overrides` replace any option (tests, custom stores). */
-export function createDataCache(settings: DataCacheSettings, overrides: Partial<DataCacheOptions> = {}): DataCache {
-  return new DataCache({
+/** A CacheClient for the settings; `overrides` replace any option (tests, custom stores). */
+export function createCacheClient(settings: DataCacheSettings, overrides: Partial<CacheClientOptions> = {}): CacheClient {
+  return new CacheClient({
     ...settings.policy,
     keyPrefix: settings.keyPrefix,
     maxValueBytes: settings.maxValueBytes,
@@ -144,19 +144,19 @@ export function createDataCache(settings: DataCacheSettings, overrides: Partial<
  * Module-level reuse across invocations of a container - the only state this runtime keeps
  * between calls. Nothing is created until the first call, and the store connects on first use.
  */
-let shared: DataCache | undefined;
+let shared: CacheClient | undefined;
 
 /**
- * The container's DataCache, built from the environment on first call. Calling it at module
+ * The container's CacheClient, built from the environment on first call. Calling it at module
  * scope loads the cache client during Lambda init (no connection is opened until first use).
  */
-export function getDataCache(): DataCache {
-  shared ??= createDataCache(readDataCacheSettings());
+export function getCacheClient(): CacheClient {
+  shared ??= createCacheClient(readDataCacheSettings());
   return shared;
 }
 
-/** Closes and forgets the container's DataCache (tests, or after changing the environment). */
-export async function resetDataCache(): Promise<void> {
+/** Closes and forgets the container's CacheClient (tests, or after changing the environment). */
+export async function resetCacheClient(): Promise<void> {
   const current = shared;
   shared = undefined;
   await current?.close();
@@ -166,7 +166,7 @@ const policies = new WeakMap<NodeJS.ProcessEnv, CachePolicy>();
 
 /**
  * The lifetimes of the route being served. In Lambda that is the function's environment, the
- * same one the container's DataCache was built from; a local host serving many routes in one
+ * same one the container's CacheClient was built from; a local host serving many routes in one
  * process (the dev server) gives each request its route's variables (see invocation-env.ts).
  */
 function routePolicy(): CachePolicy {
@@ -176,9 +176,9 @@ function routePolicy(): CachePolicy {
   return policy;
 }
 
-/** `getDataCache().get(key, load, options)`: cache-aside with the route's settings. */
+/** `getCacheClient().get(key, load, options)`: cache-aside with the route's settings. */
 export function cacheAside<T>(key: string, load: Loader<T>, options?: CacheGetOptions): Promise<T | undefined> {
-  return getDataCache().get(key, load, { ...routePolicy(), ...options });
+  return getCacheClient().get(key, load, { ...routePolicy(), ...options });
 }
 
 /** `cacheAside`, also telling how the value was served (hit, stale, miss, bypass, error). */
@@ -187,7 +187,7 @@ export function cacheAsideWithOutcome<T>(
   load: Loader<T>,
   options?: CacheGetOptions,
 ): Promise<{ value: T | undefined; outcome: CacheOutcome }> {
-  return getDataCache().getWithOutcome(key, load, { ...routePolicy(), ...options });
+  return getCacheClient().getWithOutcome(key, load, { ...routePolicy(), ...options });
 }
 
 function endpoints(source: NodeJS.ProcessEnv, defaultPort: number, many: boolean): { host: string; port: number }[] {

@@ -1,16 +1,16 @@
 /**
  * Data-cache runtime for Lambda handlers (`cdk-cacheable-api/runtime`).
  *
- *   import { cacheAside, getDataCache } from 'cdk-cacheable-api/runtime';
+ *   import { cacheAside, getCacheClient } from 'cdk-cacheable-api/runtime';
  *   const item = await cacheAside(`item:${id}`, () => table.get(id));
- *   await getDataCache().invalidate(`item:${id}`); // after writing the item
+ *   await getCacheClient().invalidate(`item:${id}`); // after writing the item
  *
  * Backends are loaded on demand by the engine named in DATA_CACHE_ENGINE; to build a store by
  * hand import RedisStore / MemcachedStore from './redis-store' / './memcached-store'.
  */
 export * from './env';
 export * from './types';
-export { DataCache } from './cache-aside';
+export { CacheClient } from './cache-aside';
 export { CacheTimeoutError, ConnectionSlot, type Connector } from './store';
 export { MemoryStore, type MemoryStoreOptions } from './memory-store';
 export type { RedisStore, RedisStoreOptions } from './redis-store';
@@ -27,11 +27,11 @@ export {
   type DataCacheSettings,
   cacheAside,
   cacheAsideWithOutcome,
-  createDataCache,
+  createCacheClient,
   createStore,
-  getDataCache,
+  getCacheClient,
   readCachePolicy,
   readDataCacheSettings,
-  resetDataCache,
+  resetCacheClient,
 } from './from-env';
 export { encodeKeyPart, entryKeys, MAX_KEY_BYTES } from './keys';

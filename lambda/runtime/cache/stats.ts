@@ -1,6 +1,6 @@
-import { DataCacheStats } from './types';
+import { CacheClientStats } from './types';
 
-export function emptyStats(): DataCacheStats {
+export function emptyStats(): CacheClientStats {
   return {
     hits: 0,
     negativeHits: 0,

@@ -92,7 +92,7 @@ export interface CachePolicy {
  *   call) gets the stale value at once. The refresh always completes inside an invocation.
  *   This is the default.
  * - `background`: every caller gets the stale value at once; the lease winner refreshes without
- *   being awaited. Call `DataCache.drain()` before returning to finish it in the invocation.
+ *   being awaited. Call `CacheClient.drain()` before returning to finish it in the invocation.
  */
 export type RefreshMode = 'inline' | 'background';
 
@@ -104,7 +104,7 @@ export interface BreakerOptions {
   readonly cooldownMs?: number;
 }
 
-export interface DataCacheOptions extends CachePolicy {
+export interface CacheClientOptions extends CachePolicy {
   readonly store: CacheStore;
   /** Namespace of every key. Letters, digits and `._-`; at most 32 characters. @default 'cca' */
   readonly keyPrefix?: string;
@@ -122,7 +122,7 @@ export interface DataCacheOptions extends CachePolicy {
   readonly random?: () => number;
 }
 
-/** Per-call settings; anything left out comes from the DataCache. */
+/** Per-call settings; anything left out comes from the CacheClient. */
 export interface CacheGetOptions extends Partial<CachePolicy> {
   /**
    * Group the key belongs to (e.g. the pages of one list); `invalidateGroup(group)` makes every
@@ -131,14 +131,14 @@ export interface CacheGetOptions extends Partial<CachePolicy> {
   readonly group?: string;
 }
 
-/** How one lookup was served: see `DataCache.getWithOutcome`. */
+/** How one lookup was served: see `CacheClient.getWithOutcome`. */
 export type CacheOutcome = 'hit' | 'stale' | 'miss' | 'bypass' | 'error';
 
 /** Loads the value from the origin; undefined or null means "not found" (cached negatively). */
 export type Loader<T> = () => Promise<T | undefined | null> | T | undefined | null;
 
 /** Counters since start (or the last `resetStats`), as a plain object for metrics. */
-export interface DataCacheStats {
+export interface CacheClientStats {
   /** Fresh values served from the cache (negative hits included). */
   hits: number;
   /** Cached "not found" served. */

@@ -1,7 +1,7 @@
 /**
  * Environment variables that switch request metrics on and name where they go. ApiMonitoring
- * (lib/api-monitoring.ts) sets them on every route function and builds its dashboard and alarms
- * on the same names; lib/api-monitoring-defaults.ts repeats them and
+ * (lib/monitoring/api-monitoring.ts) sets them on every route function and builds its dashboard and alarms
+ * on the same names; lib/monitoring/api-monitoring-defaults.ts repeats them and
  * test/runtime-metrics.test.ts keeps the two equal without lib/ and lambda/ importing each other.
  */
 export const METRICS_ENV = {

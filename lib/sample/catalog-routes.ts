@@ -2,11 +2,11 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Duration } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
-import { ApiAuthorization } from './api-authorization';
-import { RouteTable } from './route-spec';
+import { ApiAuthorization } from '../api/api-authorization';
+import { RouteTable } from '../api/route-spec';
 
 /** Where the sample's handlers live, whatever the working directory. */
-export const CATALOG_HANDLERS_DIR = path.join(__dirname, '..', 'lambda', 'catalog');
+export const CATALOG_HANDLERS_DIR = path.join(__dirname, '..', '..', 'lambda', 'catalog');
 
 /** A sample handler's source: the TypeScript file in the repository, the compiled one in the package. */
 function catalogHandler(name: string): string {

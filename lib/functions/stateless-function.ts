@@ -7,9 +7,9 @@ import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { BUNDLE_FILE, bundleHandler } from './bundling';
-import { dropRedundantRoleDependency } from './cfn-dependencies';
-import { withDefaults } from './defaults';
-import { acknowledge } from './nag';
+import { dropRedundantRoleDependency } from '../shared/cfn-dependencies';
+import { withDefaults } from '../shared/defaults';
+import { acknowledge } from '../shared/nag';
 
 /** Settings of a StatelessFunction that a route table may override. */
 export interface StatelessFunctionOptions {

@@ -11,6 +11,6 @@ export const CACHEABLE_API_DEFAULTS = {
   gatewayCacheSize: '0.5',
   apiName: undefined as string | undefined,
   cors: undefined as apigw.CorsOptions | undefined,
-  functionDefaults: undefined as import('./stateless-function').StatelessFunctionOptions | undefined,
+  functionDefaults: undefined as import('../functions/stateless-function').StatelessFunctionOptions | undefined,
   webAclArn: undefined as string | undefined,
 };

@@ -3,7 +3,7 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { withDefaults } from './defaults';
+import { withDefaults } from '../shared/defaults';
 import {
   DEFAULT_ORIGIN_VERIFICATION,
   EDGE_LIMITS,
@@ -11,8 +11,8 @@ import {
   MANAGED_RULE_COUNT_OVERRIDES,
   ORIGIN_VERIFY_SECRET_FIELD,
 } from './edge-cache-defaults';
-import { acknowledge } from './nag';
-import { checkRange } from './route-table';
+import { acknowledge } from '../shared/nag';
+import { checkRange } from '../api/route-table';
 
 /** Settings of the check that lets the API answer only requests that came through CloudFront. */
 export interface OriginVerificationOptions {
@@ -24,7 +24,7 @@ export interface OriginVerificationOptions {
   readonly headerName?: string;
   /**
    * Secrets Manager version id of the header value CloudFront sends and the web ACL accepts.
-   * Pin it when rotating (see the rotation runbook in lib/edge-cache.md): a changed reference
+   * Pin it when rotating (see the rotation runbook in lib/edge/README.md): a changed reference
    * is what makes CloudFormation resolve the secret again.
    * @default - the `AWSCURRENT` version at the time each resource is created or updated
    */

@@ -7,17 +7,17 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { ApiAuthorization } from './api-authorization';
-import { ApiMonitoring, ApiMonitoringOptions } from './api-monitoring';
+import { ApiMonitoring, ApiMonitoringOptions } from '../monitoring/api-monitoring';
 import { CACHEABLE_API_DEFAULTS } from './cacheable-api-defaults';
-import { dropRedundantRoleDependency } from './cfn-dependencies';
-import { DataCache } from './data-cache';
-import { EdgeCache, EdgeCacheOptions } from './edge-cache';
-import { withDefaults } from './defaults';
-import { acknowledge } from './nag';
+import { dropRedundantRoleDependency } from '../shared/cfn-dependencies';
+import { DataCache } from '../data-cache/data-cache';
+import { EdgeCache, EdgeCacheOptions } from '../edge/edge-cache';
+import { withDefaults } from '../shared/defaults';
+import { acknowledge } from '../shared/nag';
 import { checkRange, ParsedRoute, parseRouteTable } from './route-table';
 import { RouteTable } from './route-spec';
 import { dataCacheKeyPrefix, routeEnvironment } from './route-environment';
-import { StatelessFunction, StatelessFunctionOptions } from './stateless-function';
+import { StatelessFunction, StatelessFunctionOptions } from '../functions/stateless-function';
 
 /** Cache cluster sizes API Gateway offers, in GB. */
 export const GATEWAY_CACHE_SIZES = ['0.5', '1.6', '6.1', '13.5', '28.4', '58.2', '118', '237'];

@@ -1,10 +1,10 @@
 import { CfnOutput, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { ApiAuthorization } from './api-authorization';
-import { CacheableApi } from './cacheable-api';
-import { DataCache, DataCacheEngine } from './data-cache';
-import { CacheSync } from './cache-sync';
+import { ApiAuthorization } from '../api/api-authorization';
+import { CacheableApi } from '../api/cacheable-api';
+import { DataCache, DataCacheEngine } from '../data-cache/data-cache';
+import { CacheSync } from '../sync/cache-sync';
 import { CATALOG_DATA_PURGE, catalogRoutes } from './catalog-routes';
 
 /** Properties of the sample catalog stack. */

@@ -22,7 +22,7 @@ import {
   SLOW_LOG_DELIVERY,
   withDefaults,
 } from './data-cache-defaults';
-import { acknowledge } from './nag';
+import { acknowledge } from '../shared/nag';
 
 /**
  * Environment variables `DataCache.grantConnect()` sets on a function: the contract between

@@ -14,12 +14,12 @@ import {
   REQUEST_DIMENSIONS,
   REQUEST_METRICS,
 } from './api-monitoring-defaults';
-import type { CacheableApi } from './cacheable-api';
-import { withDefaults } from './defaults';
-import { checkRange, ParsedRoute } from './route-table';
+import type { CacheableApi } from '../api/cacheable-api';
+import { withDefaults } from '../shared/defaults';
+import { checkRange, ParsedRoute } from '../api/route-table';
 
 /**
- * The data cache to watch. `DataCache` (lib/data-cache.ts) has this shape, so it can be passed
+ * The data cache to watch. `DataCache` (lib/data-cache/data-cache.ts) has this shape, so it can be passed
  * as it is; so can any object naming an ElastiCache cache.
  */
 export interface MonitoredDataCache {
@@ -43,7 +43,7 @@ export interface MonitoredDataCache {
   readonly nodeCount?: number;
 }
 
-/** Properties of ApiMonitoring. Thresholds are explained in lib/api-monitoring.md. */
+/** Properties of ApiMonitoring. Thresholds are explained in lib/monitoring/README.md. */
 export interface ApiMonitoringProps {
   /** The API to watch: its stage, and the function and route settings of every route. */
   readonly api: CacheableApi;
@@ -192,7 +192,7 @@ type Settings = typeof API_MONITORING_DEFAULTS & ApiMonitoringProps;
  * each route's function; each cached route's data-cache hit ratio and origin latency from the
  * request metrics the handler wrapper writes (EMF); optionally the ElastiCache cache, the
  * CloudFront distribution and the stream functions that keep caches in sync. Missing data never
- * sets an alarm off: no traffic is not an outage. See lib/api-monitoring.md.
+ * sets an alarm off: no traffic is not an outage. See lib/monitoring/README.md.
  */
 export class ApiMonitoring extends Construct {
   /** The dashboard. */

@@ -33,7 +33,7 @@ export const REQUEST_DIMENSIONS = { service: 'Service', route: 'Route' } as cons
 
 /**
  * Defaults of ApiMonitoring, kept in one place; user props are merged over them. Each threshold
- * is explained in lib/api-monitoring.md.
+ * is explained in lib/monitoring/README.md.
  */
 export const API_MONITORING_DEFAULTS = {
   metricsNamespace: 'CacheableApi',

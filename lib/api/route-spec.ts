@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { ApiAuthorization } from './api-authorization';
-import { StatelessFunctionOptions } from './stateless-function';
+import { StatelessFunctionOptions } from '../functions/stateless-function';
 
 /**
  * The parts of a request that select a distinct cached response, at every cache layer

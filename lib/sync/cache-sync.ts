@@ -8,12 +8,12 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { withDefaults } from './defaults';
-import { edgeInvalidationPaths } from './edge-cache';
-import { acknowledge } from './nag';
-import { dataCacheKeyPrefix } from './route-environment';
-import { checkRange, ParsedRoute } from './route-table';
-import { StatelessFunction, StatelessFunctionOptions } from './stateless-function';
+import { withDefaults } from '../shared/defaults';
+import { edgeInvalidationPaths } from '../edge/edge-cache';
+import { acknowledge } from '../shared/nag';
+import { dataCacheKeyPrefix } from '../api/route-environment';
+import { checkRange, ParsedRoute } from '../api/route-table';
+import { StatelessFunction, StatelessFunctionOptions } from '../functions/stateless-function';
 
 /**
  * Environment of the purge functions; lambda/purge/edge-purge.ts and data-cache-purge.ts read
@@ -33,7 +33,7 @@ export const CACHE_SYNC_ENV = {
 } as const;
 
 /**
- * What CacheSync needs of a data cache; `DataCache` (lib/data-cache.ts) has this shape.
+ * What CacheSync needs of a data cache; `DataCache` (lib/data-cache/data-cache.ts) has this shape.
  */
 export interface CacheSyncDataCache {
   /** The VPC the cache is in; the data purge function is placed in it. */
@@ -328,12 +328,12 @@ function checkTemplates(prop: string, templates: string[], pattern: RegExp, rule
   }
 }
 
-/** The purge handler's source: lambda/purge/<name>.ts next to lib/, or the compiled .js next to dist/lib. */
+/** The purge handler's source: lambda/purge/<name>.ts beside lib/, or the compiled .js beside dist/lib. */
 function purgeEntry(name: string): string {
   const candidates = [
-    path.join(__dirname, '..', 'lambda', 'purge', `${name}.ts`),
-    path.join(__dirname, '..', 'lambda', 'purge', `${name}.js`),
     path.join(__dirname, '..', '..', 'lambda', 'purge', `${name}.ts`),
+    path.join(__dirname, '..', '..', 'lambda', 'purge', `${name}.js`),
+    path.join(__dirname, '..', '..', '..', 'lambda', 'purge', `${name}.ts`),
   ];
   const found = candidates.find((candidate) => fs.existsSync(candidate));
   if (!found) throw new Error(`purge handler ${name} not found (looked in ${candidates.join(', ')})`);

@@ -5,12 +5,12 @@ import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import type { CacheableApi } from './cacheable-api';
-import { withDefaults } from './defaults';
+import type { CacheableApi } from '../api/cacheable-api';
+import { withDefaults } from '../shared/defaults';
 import { DEFAULT_EDGE_CACHE, EDGE_LIMITS, SECURE_EDGE, SECURITY_HEADERS } from './edge-cache-defaults';
-import { acknowledge } from './nag';
+import { acknowledge } from '../shared/nag';
 import { OriginVerification, OriginVerificationOptions } from './origin-verification';
-import { checkRange, LIMITS, ParsedRoute } from './route-table';
+import { checkRange, LIMITS, ParsedRoute } from '../api/route-table';
 
 /** Settings of the edge cache a CacheableApi creates for its edge-cached routes. */
 export type EdgeCacheOptions = Omit<EdgeCacheProps, 'api'>;
@@ -435,7 +435,7 @@ export class EdgeCache extends Construct {
     if (this.originVerification) {
       new CfnOutput(this, 'OriginVerifySecretArn', {
         value: this.originVerification.secret.secretArn,
-        description: 'Secret holding the origin-verify header value (rotation runbook: lib/edge-cache.md)',
+        description: 'Secret holding the origin-verify header value (rotation runbook: lib/edge/README.md)',
       });
     }
   }
