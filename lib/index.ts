@@ -2,10 +2,14 @@
  * The kit's public API: the constructs, their props and defaults. The sample app lives apart
  * (`cdk-cacheable-api/sample`) and is not exported here.
  */
+export * from './api/account-logging';
 export * from './api/api-authorization';
+export * from './api/api-consumers';
 export * from './api/cache-control';
 export * from './api/cacheable-api';
 export * from './api/cacheable-api-defaults';
+export * from './api/cors';
+export * from './api/stage-cache';
 export * from './api/route-environment';
 export * from './api/route-spec';
 export * from './api/route-table';
@@ -14,6 +18,7 @@ export * from './data-cache/data-cache';
 export * from './data-cache/data-cache-defaults';
 export * from './edge/edge-cache';
 export * from './edge/edge-cache-defaults';
+export * from './edge/edge-web-acl';
 export * from './edge/origin-verification';
 export * from './functions/bundling';
 export * from './functions/stateless-function';

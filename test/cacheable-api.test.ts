@@ -74,12 +74,13 @@ describe('API Gateway stage cache', () => {
         'method.request.header.Accept-Language': false,
       },
       Integration: Match.objectLike({
-        CacheKeyParameters: ['method.request.querystring.page', 'method.request.header.Accept-Language'],
+        // Origin joins the key of a cached route under CORS: each site gets its own Allow-Origin.
+        CacheKeyParameters: ['method.request.querystring.page', 'method.request.header.Accept-Language', 'method.request.header.Origin'],
       }),
     });
     cachedTemplate.hasResourceProperties('AWS::ApiGateway::Method', {
       HttpMethod: 'GET',
-      Integration: Match.objectLike({ CacheKeyParameters: ['method.request.path.id'] }),
+      Integration: Match.objectLike({ CacheKeyParameters: ['method.request.path.id', 'method.request.header.Origin'] }),
     });
   });
 
@@ -120,7 +121,7 @@ describe('authorization', () => {
     cachedTemplate.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'OPTIONS' });
     cachedTemplate.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
       ResponseType: 'DEFAULT_4XX',
-      ResponseParameters: Match.objectLike({ 'gatewayresponse.header.Access-Control-Allow-Origin': "'https://shop.example.com'" }),
+      ResponseParameters: Match.objectLike({ 'gatewayresponse.header.Access-Control-Allow-Origin': "'https://shop.example.com'", 'gatewayresponse.header.Vary': "'Origin'" }),
     });
   });
 });
@@ -139,7 +140,7 @@ describe('invalid props throw at synth, naming the prop and the allowed values',
     ['no authorization', { authorization: undefined }, /authorization is required: use ApiAuthorization\.iam\(\), \.cognito\(\.\.\.\), \.authorizer\(\.\.\.\) or \.publicAccess\(reason\)/],
     ['rate limit of 0', { throttle: { rateLimit: 0, burstLimit: 10 } }, /throttle\.rateLimit must be an integer between 1 and 10000 requests per second, got 0/],
     ['burst above 5000', { throttle: { rateLimit: 10, burstLimit: 9000 } }, /throttle\.burstLimit must be an integer between 1 and 5000 requests, got 9000/],
-    ['a bad stage name', { stageName: 'v-1' }, /stageName must be 1 to 128 letters, digits or underscores/],
+    ['a bad stage name', { stageName: 'v 1' }, /stageName must be 1 to 128 letters, digits, hyphens or underscores, got "v 1"/],
     ['an edge-cached authenticated route', { routes: { 'GET /x': { entry, cache: { edge: { ttl: Duration.seconds(5) } } } } }, /routes\['GET \/x'\]\.cache\.edge: an authenticated route cannot be cached at the edge/],
     ['a missing handler file', { routes: { 'GET /x': { entry: 'lambda/nope.ts' } } }, /entry: handler file lambda\/nope\.ts does not exist/],
     ['a gateway cache size outside the list', { gatewayCacheSize: '2', routes: { 'GET /x': { entry, cache: { gateway: { ttl: Duration.seconds(5) } } } } }, /gatewayCacheSize must be one of 0\.5, 1\.6, 6\.1, 13\.5, 28\.4, 58\.2, 118, 237 \(GB\), got "2"/],

@@ -57,7 +57,6 @@ const customApi = new CacheableApi(custom, 'Api', { routes: PRODUCT_ROUTES, auth
     headerName: 'x-cdn-verify',
     secretVersionId: VERSION_NEW,
     previousSecretVersionId: VERSION_OLD,
-    rateLimit: 500,
     managedRulesAction: 'count',
     logDestinationArn: 'arn:aws:logs:eu-west-1:111122223333:log-group:aws-waf-logs-products',
   },
@@ -235,7 +234,14 @@ describe('distribution', () => {
         Properties: {
           BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
           PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
-          LifecycleConfiguration: { Rules: [expect.objectContaining({ ExpirationInDays: 90, Status: 'Enabled' })] },
+          LifecycleConfiguration: {
+            Rules: [
+              expect.objectContaining({ ExpirationInDays: 90, NoncurrentVersionExpiration: { NoncurrentDays: 90 }, Status: 'Enabled' }),
+              expect.objectContaining({ ExpiredObjectDeleteMarker: true, Status: 'Enabled' }),
+            ],
+          },
+          // Audit evidence: an overwrite or delete keeps the previous version until retention ends.
+          VersioningConfiguration: { Status: 'Enabled' },
         },
       });
       template.hasResourceProperties('AWS::S3::BucketPolicy', {
@@ -298,36 +304,27 @@ describe('origin verification', () => {
       VisibilityConfig: { CloudWatchMetricsEnabled: true, SampledRequestsEnabled: true },
     });
     const rules = acl.Properties.Rules as Json[];
+    // No rate-based rule here: behind CloudFront the viewer's address is only in X-Forwarded-For,
+    // which the viewer writes (the per-viewer limit is EdgeWebAcl's, in the CLOUDFRONT scope).
     expect(rules.map((r) => [r.Priority, r.Name])).toEqual([
-      [0, 'RateLimitPerViewer'],
       [1, 'AWSManagedRulesKnownBadInputsRuleSet'],
       [2, 'AWSManagedRulesCommonRuleSet'],
       [3, 'AllowOriginVerified'],
     ]);
+    expect(JSON.stringify(acl)).not.toMatch(/RateBasedStatement|ForwardedIPConfig|FORWARDED_IP/);
     for (const rule of rules) {
       expect(rule.VisibilityConfig).toEqual({ CloudWatchMetricsEnabled: true, SampledRequestsEnabled: true, MetricName: rule.Name });
     }
-    expect(rules[0]).toMatchObject({
-      Action: { Block: { CustomResponse: { ResponseCode: 429 } } },
-      Statement: {
-        RateBasedStatement: {
-          Limit: 2000,
-          EvaluationWindowSec: 300,
-          AggregateKeyType: 'FORWARDED_IP',
-          ForwardedIPConfig: { HeaderName: 'X-Forwarded-For', FallbackBehavior: 'MATCH' },
-        },
-      },
-    });
-    expect(rules[1]).toMatchObject({ OverrideAction: { None: {} }, Statement: { ManagedRuleGroupStatement: { VendorName: 'AWS' } } });
+    expect(rules[0]).toMatchObject({ OverrideAction: { None: {} }, Statement: { ManagedRuleGroupStatement: { VendorName: 'AWS' } } });
     // The API enforces its own body limits; the core rule set's 8 KB body rule only counts.
-    expect(rules[2]).toMatchObject({
+    expect(rules[1]).toMatchObject({
       OverrideAction: { None: {} },
       Statement: { ManagedRuleGroupStatement: { RuleActionOverrides: [{ Name: 'SizeRestrictions_BODY', ActionToUse: { Count: {} } }] } },
     });
     // Exactly the value CloudFront sends, on that single header: the same dynamic reference.
     const originHeader = distributionOf(template).Origins[0].OriginCustomHeaders[0];
-    expect(rules[3]).toMatchObject({ Action: { Allow: {} } });
-    expect(rules[3].Statement).toEqual({
+    expect(rules[2]).toMatchObject({ Action: { Allow: {} } });
+    expect(rules[2].Statement).toEqual({
       ByteMatchStatement: {
         FieldToMatch: { SingleHeader: { Name: 'x-origin-verify' } },
         PositionalConstraint: 'EXACTLY',
@@ -493,13 +490,14 @@ describe('invalid props throw, naming the prop', () => {
     expect(attempt({ logRetention: Duration.hours(12) })).toThrow(/^logRetention must be an integer between 1 and 3650 days/);
     expect(attempt({ originReadTimeout: Duration.seconds(0) })).toThrow(/^originReadTimeout must be an integer between 1 and 180 seconds/);
     expect(attempt({ originKeepaliveTimeout: Duration.minutes(5) })).toThrow(/^originKeepaliveTimeout must be/);
-    expect(attempt({ verifyOrigin: false, originVerification: { rateLimit: 100 } })).toThrow(/^originVerification applies only with verifyOrigin/);
+    expect(attempt({ verifyOrigin: false, originVerification: { headerName: 'x-verify' } })).toThrow(/^originVerification applies only with verifyOrigin/);
   });
 
   test('origin verification props', () => {
     expect(attempt({ originVerification: { headerName: 'x-amz-verify' } })).toThrow(/^originVerification.headerName must be/);
     expect(attempt({ originVerification: { headerName: 'Cookie' } })).toThrow(/^originVerification.headerName must be/);
-    expect(attempt({ originVerification: { rateLimit: 5 } })).toThrow(/^originVerification.rateLimit must be an integer between 10 and/);
+    // The spoofable regional rate limit is gone; setting it says where the real one lives.
+    expect(attempt({ originVerification: { rateLimit: 500 } })).toThrow(/^originVerification.rateLimit was removed: .*X-Forwarded-For.*EdgeWebAcl/);
     expect(attempt({ originVerification: { managedRulesAction: 'allow' as unknown as 'count' } })).toThrow(/^originVerification.managedRulesAction/);
     expect(attempt({ originVerification: { secretVersionId: 'v2' } })).toThrow(/^originVerification.secretVersionId must be a Secrets Manager version id/);
     expect(attempt({ originVerification: { secretVersionId: VERSION_NEW, previousSecretVersionId: VERSION_NEW } })).toThrow(

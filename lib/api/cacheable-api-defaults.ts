@@ -7,7 +7,8 @@ export const CACHEABLE_API_DEFAULTS = {
   throttle: { rateLimit: 100, burstLimit: 200 },
   accessLogRetention: logs.RetentionDays.ONE_MONTH,
   loggingLevel: apigw.MethodLoggingLevel.ERROR,
-  cloudWatchRole: true,
+  /** The account's logging role is one setting per account and region: not the API's to own. */
+  cloudWatchRole: false,
   gatewayCacheSize: '0.5',
   apiName: undefined as string | undefined,
   cors: undefined as apigw.CorsOptions | undefined,

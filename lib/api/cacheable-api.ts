@@ -1,15 +1,16 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as cr from 'aws-cdk-lib/custom-resources';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { ApiGatewayAccountLogging } from './account-logging';
 import { ApiAuthorization } from './api-authorization';
+import { ApiConsumer, ApiConsumers, checkConsumers, ThrottleSettings } from './api-consumers';
 import { ApiMonitoring, ApiMonitoringOptions } from '../monitoring/api-monitoring';
 import { CACHEABLE_API_DEFAULTS } from './cacheable-api-defaults';
-import { dropRedundantRoleDependency } from '../shared/cfn-dependencies';
+import { checkCors, corsEnvironment, withCorsCacheKey } from './cors';
 import { DataCache } from '../data-cache/data-cache';
 import { EdgeCache, EdgeCacheOptions } from '../edge/edge-cache';
 import { withDefaults } from '../shared/defaults';
@@ -17,21 +18,14 @@ import { acknowledge } from '../shared/nag';
 import { checkRange, ParsedRoute, parseRouteTable } from './route-table';
 import { RouteTable } from './route-spec';
 import { dataCacheKeyPrefix, routeEnvironment } from './route-environment';
+import { addJsonGatewayResponses } from './gateway-responses';
+import { checkGatewayCache, gatewayCacheKeyParameters, gatewayCacheMethodOptions, requireAuthorizationForCacheControl } from './stage-cache';
 import { StatelessFunction, StatelessFunctionOptions } from '../functions/stateless-function';
+
+export type { ThrottleSettings } from './api-consumers';
 
 /** Cache cluster sizes API Gateway offers, in GB. */
 export const GATEWAY_CACHE_SIZES = ['0.5', '1.6', '6.1', '13.5', '28.4', '58.2', '118', '237'];
-
-/** Construct id of the singleton function behind every AwsCustomResource of a stack. */
-const PROVIDER_FUNCTION_ID = 'AWS679f53fac002430cb0da5b7982bd2287';
-
-/** Request rate limits of the stage. */
-export interface ThrottleSettings {
-  /** Steady-state requests per second, 1 to 10000. */
-  readonly rateLimit: number;
-  /** Burst capacity in requests, 1 to 5000. */
-  readonly burstLimit: number;
-}
 
 /** Properties of a CacheableApi. */
 export interface CacheableApiProps {
@@ -51,7 +45,7 @@ export interface CacheableApiProps {
    */
   readonly apiName?: string;
   /**
-   * Stage name.
+   * Stage name: 1 to 128 letters, digits, hyphens or underscores (e.g. `prod-v1`).
    * @default 'v1'
    */
   readonly stageName?: string;
@@ -61,8 +55,12 @@ export interface CacheableApiProps {
    */
   readonly throttle?: ThrottleSettings;
   /**
-   * CORS pre-flight and headers. Not needed when browsers reach the API through the
-   * CloudFront distribution on the site's own origin.
+   * CORS for browsers on other origins: pre-flight (OPTIONS) on every resource;
+   * `Access-Control-Allow-Origin` echoing an allowed `Origin` with `Vary: Origin` on handler
+   * responses (the runtime's `apiHandler` reads the origins from the route's environment) and
+   * on API Gateway's own error responses; `Origin` added to the cache key of cached routes.
+   * Not needed when browsers reach the API through the CloudFront distribution on the site's
+   * own origin. See lib/api/README.md for what a listed origin can read.
    * @default - no CORS
    */
   readonly cors?: apigw.CorsOptions;
@@ -82,11 +80,27 @@ export interface CacheableApiProps {
    */
   readonly loggingLevel?: apigw.MethodLoggingLevel;
   /**
-   * Create the account-level role that lets API Gateway write execution logs. Set false when
-   * the account already has one (it is one setting per account and region).
-   * @default true
+   * Set the account's API Gateway CloudWatch role from this API (an `ApiGatewayAccountLogging`,
+   * retained on deletion). It is one setting per account and region, shared by every REST API
+   * there: prefer deploying `ApiGatewayAccountLogging` once on its own. Execution and access
+   * logs need that setting to exist; the API itself never creates or deletes it otherwise.
+   * @default false
    */
   readonly cloudWatchRole?: boolean;
+  /**
+   * Named consumers, each with an API key (generated into Secrets Manager) and a usage plan
+   * with its throttle and quota; routes with `requireApiKey` accept only their keys.
+   * @default - no API keys
+   */
+  readonly consumers?: ApiConsumer[];
+  /**
+   * Customer-managed KMS key for the API's log groups (access logs, route functions, the
+   * stage-cache setter) and secrets (API keys, origin verification). A key of this stack gets
+   * the key-policy statement CloudWatch Logs needs; an imported key must already allow
+   * `logs.<region>.amazonaws.com` (see lib/api/README.md).
+   * @default - AWS managed encryption
+   */
+  readonly encryptionKey?: kms.IKey;
   /**
    * Size of the API Gateway cache cluster in GB (one of GATEWAY_CACHE_SIZES), used when a
    * route has `cache.gateway`.
@@ -138,6 +152,10 @@ export class CacheableApi extends Construct {
   public readonly edge?: EdgeCache;
   /** The dashboard and alarms, unless `monitoring: false`. */
   public readonly monitoring?: ApiMonitoring;
+  /** API keys and usage plans of the `consumers`, when there are any. */
+  public readonly consumers?: ApiConsumers;
+  /** The account's API Gateway logging setting, only with `cloudWatchRole: true`. */
+  public readonly accountLogging?: ApiGatewayAccountLogging;
 
   constructor(scope: Construct, id: string, props: CacheableApiProps) {
     super(scope, id);
@@ -146,32 +164,38 @@ export class CacheableApi extends Construct {
         'authorization is required: use ApiAuthorization.iam(), .cognito(...), .authorizer(...) or .publicAccess(reason)',
       );
     }
-    this.routes = parseRouteTable(props.routes);
+    checkCors(props.cors);
+    this.routes = withCorsCacheKey(parseRouteTable(props.routes), props.cors);
     const settings = withDefaults(CACHEABLE_API_DEFAULTS, props);
     checkRange('throttle.rateLimit', settings.throttle.rateLimit, 1, 10000, 'requests per second');
     checkRange('throttle.burstLimit', settings.throttle.burstLimit, 1, 5000, 'requests');
     if (!GATEWAY_CACHE_SIZES.includes(settings.gatewayCacheSize)) {
       throw new Error(`gatewayCacheSize must be one of ${GATEWAY_CACHE_SIZES.join(', ')} (GB), got "${settings.gatewayCacheSize}"`);
     }
-    if (!/^[A-Za-z0-9_]{1,128}$/.test(settings.stageName)) {
-      throw new Error(`stageName must be 1 to 128 letters, digits or underscores, got "${settings.stageName}"`);
+    if (!/^[A-Za-z0-9_-]{1,128}$/.test(settings.stageName)) {
+      throw new Error(`stageName must be 1 to 128 letters, digits, hyphens or underscores, got "${settings.stageName}"`);
     }
+    const authorizationOf = (route: ParsedRoute) => route.options.authorization ?? props.authorization;
     for (const route of this.routes) {
       if (route.cache.data && !props.dataCache) {
         // A per-container memory cache would survive a write in every other container.
         throw new Error(`routes['${route.key}'].cache.data needs a shared data cache: pass dataCache (a DataCache construct)`);
       }
-      const auth = route.options.authorization ?? props.authorization;
-      if (route.cache.edge && auth.authenticated) {
+      if (route.cache.edge && authorizationOf(route).authenticated) {
         throw new Error(
           `routes['${route.key}'].cache.edge: an authenticated route cannot be cached at the edge, which would serve one caller's response to others`,
         );
       }
+      checkGatewayCache(route, authorizationOf(route));
     }
+    checkConsumers(props.consumers, this.routes);
+    const encryptionKey = props.encryptionKey;
+    if (encryptionKey) allowCloudWatchLogs(encryptionKey);
 
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
       retention: settings.accessLogRetention,
       removalPolicy: RemovalPolicy.DESTROY,
+      encryptionKey,
     });
     const gatewayCached = this.routes.filter((r) => r.cache.gateway);
 
@@ -179,8 +203,9 @@ export class CacheableApi extends Construct {
       restApiName: settings.apiName,
       description: `Stateless API with cacheable layers (${this.routes.length} routes)`,
       endpointConfiguration: { types: [apigw.EndpointType.REGIONAL] },
-      cloudWatchRole: settings.cloudWatchRole,
-      cloudWatchRoleRemovalPolicy: RemovalPolicy.DESTROY,
+      // Explicit, whatever @aws-cdk/aws-apigateway:disableCloudWatchRole says: the account
+      // setting belongs to ApiGatewayAccountLogging, never to an API's lifecycle.
+      cloudWatchRole: false,
       defaultCorsPreflightOptions: settings.cors,
       deployOptions: {
         stageName: settings.stageName,
@@ -198,27 +223,16 @@ export class CacheableApi extends Construct {
         cacheClusterEnabled: gatewayCached.length > 0,
         cacheClusterSize: gatewayCached.length > 0 ? settings.gatewayCacheSize : undefined,
         cachingEnabled: false,
-        methodOptions: Object.fromEntries(
-          gatewayCached.map((r) => [
-            `${r.path}/${r.method}`,
-            {
-              cachingEnabled: true,
-              cacheTtl: Duration.seconds(r.cache.gateway!.ttl),
-              cacheDataEncrypted: true,
-              // A method override does not inherit the stage-wide settings: repeat them.
-              loggingLevel: settings.loggingLevel,
-              dataTraceEnabled: false,
-              metricsEnabled: true,
-              throttlingRateLimit: settings.throttle.rateLimit,
-              throttlingBurstLimit: settings.throttle.burstLimit,
-            },
-          ]),
-        ),
+        methodOptions: gatewayCacheMethodOptions(gatewayCached, settings),
       },
     });
     this.stage = this.restApi.deploymentStage;
     this.url = this.restApi.url;
-    this.addJsonGatewayResponses(props.cors);
+    if (settings.cloudWatchRole) {
+      this.accountLogging = new ApiGatewayAccountLogging(this, 'AccountLogging');
+      this.stage.node.addDependency(this.accountLogging);
+    }
+    addJsonGatewayResponses(this.restApi, props.cors);
 
     const validator = this.restApi.addRequestValidator('RequestValidator', {
       requestValidatorName: 'parameters-and-body',
@@ -227,10 +241,19 @@ export class CacheableApi extends Construct {
     });
 
     for (const route of this.routes) {
-      this.addRoute(route, route.options.authorization ?? props.authorization, validator, settings.functionDefaults, props.dataCache);
+      this.addRoute(route, authorizationOf(route), validator, settings.functionDefaults, props);
     }
 
-    if (gatewayCached.length > 0) this.requireAuthorizationForCacheControl(gatewayCached);
+    if (gatewayCached.length > 0) requireAuthorizationForCacheControl(this, this.restApi, gatewayCached, encryptionKey);
+    if (props.consumers?.length) {
+      this.consumers = new ApiConsumers(this, 'Consumers', {
+        consumers: props.consumers,
+        restApi: this.restApi,
+        routes: this.routes,
+        methods: this.methods,
+        encryptionKey,
+      });
+    }
 
     if (settings.webAclArn) {
       new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', {
@@ -239,20 +262,13 @@ export class CacheableApi extends Construct {
       });
     }
     if (this.routes.some((r) => r.cache.edge)) {
-      this.edge = new EdgeCache(this, 'Edge', { ...props.edge, api: this });
+      this.edge = new EdgeCache(this, 'Edge', { encryptionKey, ...props.edge, api: this });
     }
     if (props.monitoring !== false) {
       this.monitoring = new ApiMonitoring(this, 'Monitoring', { dataCache: props.dataCache, ...props.monitoring, api: this });
     }
     if (!settings.webAclArn && !this.edge?.originVerification) {
       acknowledge(this.stage, 'AwsSolutions-APIG3', 'No web ACL: no webAclArn was passed and no edge-cached route brings the origin-verification web ACL; the stage is throttled');
-    }
-    if (settings.cloudWatchRole) {
-      acknowledge(
-        this.restApi.node.findChild('CloudWatchRole'),
-        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-        'API Gateway account-level logging role; the AWS managed policy is the documented way to grant it',
-      );
     }
     new CfnOutput(this, 'Url', { value: this.url, description: 'Invoke URL of the API stage' });
   }
@@ -262,8 +278,9 @@ export class CacheableApi extends Construct {
     authorization: ApiAuthorization,
     validator: apigw.RequestValidator,
     functionDefaults: StatelessFunctionOptions | undefined,
-    dataCache: DataCache | undefined,
+    props: CacheableApiProps,
   ): void {
+    const dataCache = props.dataCache;
     const fnOptions = { ...functionDefaults, ...route.options.function };
     const cacheClient = route.cache.data && dataCache;
     const fn = new StatelessFunction(this, `${route.id}Function`, {
@@ -273,7 +290,8 @@ export class CacheableApi extends Construct {
       entry: route.options.entry,
       handler: route.options.handler,
       description: fnOptions.description ?? `${route.key} handler`,
-      environment: { ...fnOptions.environment, ...routeEnvironment(route, dataCacheKeyPrefix(this)) },
+      environment: { ...fnOptions.environment, ...routeEnvironment(route, dataCacheKeyPrefix(this)), ...corsEnvironment(props.cors) },
+      logEncryptionKey: fnOptions.logEncryptionKey ?? props.encryptionKey,
     });
     this.functions[route.key] = fn;
     if (cacheClient) cacheClient.grantConnect(fn);
@@ -287,16 +305,9 @@ export class CacheableApi extends Construct {
     for (const [h, required] of Object.entries(route.options.request?.headers ?? {})) {
       requestParameters[`method.request.header.${h}`] = required;
     }
-    const cacheKeyParameters = route.cache.gateway
-      ? [
-          ...route.pathParameters.map((p) => `method.request.path.${p}`),
-          ...route.cache.key.queryStrings.map((q) => `method.request.querystring.${q}`),
-          ...route.cache.key.headers.map((h) => `method.request.header.${h}`),
-        ]
-      : undefined;
-    for (const h of route.cache.gateway ? route.cache.key.headers : []) {
-      requestParameters[`method.request.header.${h}`] ??= false;
-    }
+    const cacheKeyParameters = route.cache.gateway ? gatewayCacheKeyParameters(route, authorization) : undefined;
+    // A cache key parameter must be a declared request parameter (optional unless declared required).
+    for (const p of cacheKeyParameters ?? []) requestParameters[p] ??= false;
 
     const bodySchema = route.options.request?.bodySchema;
     const model = bodySchema
@@ -316,6 +327,8 @@ export class CacheableApi extends Construct {
         requestValidator: validator,
         requestParameters,
         requestModels: model ? { 'application/json': model } : undefined,
+        // Left out unless set, so templates of APIs without keys do not change.
+        apiKeyRequired: route.options.requireApiKey ? true : undefined,
       },
     );
     this.methods[route.key] = method;
@@ -324,78 +337,26 @@ export class CacheableApi extends Construct {
       acknowledge(method, 'AwsSolutions-APIG4', `Public by explicit choice: ${authorization.publicReason}`);
       acknowledge(method, 'AwsSolutions-COG4', `Public by explicit choice: ${authorization.publicReason}`);
     } else if (authorization.kind !== 'cognito') {
-      acknowledge(method, 'AwsSolutions-COG4', `Callers authenticate with ${authorization.kind === 'iam' ? 'IAM (SigV4)' : 'a custom authorizer'} instead of a Cognito user pool`);
+      acknowledge(method, 'AwsSolutions-COG4', `Callers authenticate with ${authorization.kind === 'iam' ? 'IAM (SigV4)' : 'a Lambda authorizer'} instead of a Cognito user pool`);
     }
   }
+}
 
-  /**
-   * A client may send `Cache-Control: max-age=0` to make API Gateway bypass and refill its
-   * cache. Only callers allowed `execute-api:InvalidateCache` may do that, and others get a
-   * 403 rather than a warning header. CloudFormation has no property for these two method
-   * settings, so an UpdateStage call sets them after every change of the stage's caching.
-   */
-  private requireAuthorizationForCacheControl(cachedRoutes: ParsedRoute[]): void {
-    const paths = ['/*/*', ...cachedRoutes.map((r) => `/${r.path.replace(/\//g, '~1')}/${r.method}`)];
-    const patchOperations = paths.flatMap((p) => [
-      { op: 'replace', path: `${p}/caching/requireAuthorizationForCacheControl`, value: 'true' },
-      { op: 'replace', path: `${p}/caching/unauthorizedCacheControlHeaderStrategy`, value: 'FAIL_WITH_403' },
-    ]);
-    const call: cr.AwsSdkCall = {
-      service: 'APIGateway',
-      action: 'updateStage',
-      parameters: { restApiId: this.restApi.restApiId, stageName: this.stage.stageName, patchOperations },
-      physicalResourceId: cr.PhysicalResourceId.of(`${this.node.addr}-cache-control-authorization`),
-    };
-    // A role and log group of our own instead of the provider's managed-policy role.
-    const logGroup = new logs.LogGroup(this, 'CacheControlAuthorizationLogs', {
-      retention: logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    const role = new iam.Role(this, 'CacheControlAuthorizationRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Sets the stage cache authorization settings CloudFormation cannot set',
-    });
-    logGroup.grantWrite(role);
-    new cr.AwsCustomResource(this, 'CacheControlAuthorization', {
-      onCreate: call,
-      onUpdate: call,
-      installLatestAwsSdk: false,
-      role,
-      logGroup,
-      memorySize: 256,
-      policy: cr.AwsCustomResourcePolicy.fromStatements([
-        new iam.PolicyStatement({
-          actions: ['apigateway:PATCH'],
-          resources: [Stack.of(this).formatArn({ service: 'apigateway', account: '', resource: `/restapis/${this.restApi.restApiId}/stages/${this.stage.stageName}` })],
-        }),
-      ]),
-    });
-    const provider = Stack.of(this).node.tryFindChild(PROVIDER_FUNCTION_ID);
-    if (provider instanceof lambda.Function) {
-      dropRedundantRoleDependency(provider);
-      acknowledge(provider, 'Serverless-LambdaDLQ', 'Custom-resource provider invoked synchronously by CloudFormation, which reports failures itself');
-      acknowledge(provider, 'Serverless-LambdaTracing', 'CDK-owned custom-resource provider: aws-cdk-lib offers no tracing option for it');
-    }
-  }
-
-  /** API Gateway's own errors (auth, validation, throttling, integration) answered as JSON. */
-  private addJsonGatewayResponses(cors: apigw.CorsOptions | undefined): void {
-    const headers: Record<string, string> = {
-      'Content-Type': "'application/json'",
-      'Cache-Control': "'no-store'",
-    };
-    if (cors) headers['Access-Control-Allow-Origin'] = `'${cors.allowOrigins[0]}'`;
-    const body = (message: string) =>
-      `{"code":"$context.error.responseType","message":${message},"requestId":"$context.requestId"}`;
-    const responses: Array<[string, apigw.ResponseType, string]> = [
-      ['Default4xx', apigw.ResponseType.DEFAULT_4XX, '$context.error.messageString'],
-      ['Default5xx', apigw.ResponseType.DEFAULT_5XX, '$context.error.messageString'],
-      // The validator's detail names the failing field or parameter.
-      ['BadRequestBody', apigw.ResponseType.BAD_REQUEST_BODY, '"$context.error.validationErrorString"'],
-      ['BadRequestParameters', apigw.ResponseType.BAD_REQUEST_PARAMETERS, '"$context.error.validationErrorString"'],
-    ];
-    for (const [id, type, message] of responses) {
-      this.restApi.addGatewayResponse(id, { type, responseHeaders: headers, templates: { 'application/json': body(message) } });
-    }
-  }
+/**
+ * Lets CloudWatch Logs of this account and region use a key of this stack for the API's log
+ * groups. An imported key cannot be changed here: its policy must already allow it.
+ */
+function allowCloudWatchLogs(key: kms.IKey): void {
+  const stack = Stack.of(key);
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'AllowCloudWatchLogsOfThisAccount',
+      principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+      resources: ['*'],
+      conditions: {
+        ArnLike: { 'kms:EncryptionContext:aws:logs:arn': stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+      },
+    }),
+  );
 }

@@ -65,6 +65,15 @@ export interface EdgeCacheSpec {
 export interface GatewayCacheSpec {
   /** Time to live of the stage cache entry, 0 to 3600 seconds (API Gateway's limit). */
   readonly ttl: Duration;
+  /**
+   * Key the stage cache on the caller's identity source too (the `Authorization` header of a
+   * Cognito or Lambda token authorizer, the identity sources of a request authorizer), so each
+   * caller has entries of their own. Required on an authenticated route: API Gateway checks
+   * each caller and then answers from the cache, so without it every caller would get the
+   * first caller's response. Not possible with IAM, whose signature changes on every request.
+   * @default false - only public routes may use the stage cache
+   */
+  readonly perCaller?: boolean;
 }
 
 /** How the route's handler caches origin reads in the data cache (ElastiCache). */
@@ -172,6 +181,15 @@ export interface RouteOptions {
    * @default - the API's `authorization`
    */
   readonly authorization?: ApiAuthorization;
+  /**
+   * Callers must send an API key of one of the API's `consumers` in `x-api-key`; API Gateway
+   * answers 403 without a valid one and 429 over the consumer's throttle or quota. A key
+   * identifies a consumer for metering, it does not authenticate: combine it with
+   * `authorization` for anything private. Not allowed with `cache.edge` (CloudFront would
+   * answer from its cache without checking the key).
+   * @default false
+   */
+  readonly requireApiKey?: boolean;
 }
 
 /** A route table: `'<METHOD> /path/{param}'` to the route's options. */

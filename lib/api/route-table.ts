@@ -30,7 +30,7 @@ export interface ResolvedCacheSpec {
     readonly staleWhileRevalidate?: number;
     readonly staleIfError?: number;
   };
-  readonly gateway?: { readonly ttl: number };
+  readonly gateway?: { readonly ttl: number; readonly perCaller: boolean };
   readonly data?: {
     readonly ttl: number;
     readonly negativeTtl: number;
@@ -183,7 +183,7 @@ function resolveCache(options: RouteOptions, method: RouteMethod, prop: string):
     };
   }
   const gateway = spec.gateway
-    ? { ttl: seconds(`${prop}.gateway.ttl`, spec.gateway.ttl, 0, LIMITS.gatewayTtlSeconds) }
+    ? { ttl: seconds(`${prop}.gateway.ttl`, spec.gateway.ttl, 0, LIMITS.gatewayTtlSeconds), perCaller: spec.gateway.perCaller === true }
     : undefined;
 
   let data: ResolvedCacheSpec['data'];

@@ -14,6 +14,12 @@ export const ROUTE_ENV = {
   vary: 'ROUTE_VARY',
   /** Comma-separated query strings that key the response. */
   cacheKeyQueryStrings: 'ROUTE_CACHE_KEY_QUERY',
+  /** Comma-separated origins allowed by CORS (`*` for any); unset without CORS. */
+  corsAllowOrigins: 'ROUTE_CORS_ALLOW_ORIGINS',
+  /** `true` when CORS allows credentials. */
+  corsAllowCredentials: 'ROUTE_CORS_ALLOW_CREDENTIALS',
+  /** Comma-separated response headers exposed to the page. */
+  corsExposeHeaders: 'ROUTE_CORS_EXPOSE_HEADERS',
   /** Data-cache settings of the route. */
   dataCacheTtl: 'DATA_CACHE_TTL_SECONDS',
   dataCacheNegativeTtl: 'DATA_CACHE_NEGATIVE_TTL_SECONDS',

@@ -67,17 +67,22 @@ export const SECURITY_HEADERS = {
 export const DEFAULT_ORIGIN_VERIFICATION: {
   readonly headerName: string;
   readonly secretLength: number;
-  readonly rateLimit: number;
   readonly managedRulesAction: 'block' | 'count';
 } = {
   headerName: 'x-origin-verify',
   /** Alphanumeric only: safe in an HTTP header and in a WAF byte-match string (200 bytes at most). */
   secretLength: 48,
-  /** Requests per viewer IP in any 5-minute window that reach the origin (cache misses and writes). */
-  rateLimit: 2000,
   /** AWS managed rule groups block; `count` only records what they would block. */
   managedRulesAction: 'block',
 };
+
+/** Defaults of `EdgeWebAclProps`. */
+export const DEFAULT_EDGE_WEB_ACL = {
+  /** Requests per viewer address in any evaluation window, cached answers included (CloudFront-scope WAF sees them all). */
+  rateLimit: 2000,
+  /** Seconds of the rate-based rule's window: 60, 120, 300 or 600. */
+  evaluationWindowSeconds: 300,
+} as const;
 
 /** Headers CloudFront cannot add to origin requests (besides `X-Amz-*` and `X-Edge-*`). */
 export const FORBIDDEN_ORIGIN_CUSTOM_HEADERS = [

@@ -1,18 +1,17 @@
 import { Names, SecretValue, Token } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { withDefaults } from '../shared/defaults';
 import {
   DEFAULT_ORIGIN_VERIFICATION,
-  EDGE_LIMITS,
   FORBIDDEN_ORIGIN_CUSTOM_HEADERS,
   MANAGED_RULE_COUNT_OVERRIDES,
   ORIGIN_VERIFY_SECRET_FIELD,
 } from './edge-cache-defaults';
 import { acknowledge } from '../shared/nag';
-import { checkRange } from '../api/route-table';
 
 /** Settings of the check that lets the API answer only requests that came through CloudFront. */
 export interface OriginVerificationOptions {
@@ -36,11 +35,18 @@ export interface OriginVerificationOptions {
    */
   readonly previousSecretVersionId?: string;
   /**
-   * Requests per viewer IP (first address of `X-Forwarded-For`) in any 5-minute window that
-   * may reach the API; more are answered 429. Cached responses do not count.
-   * @default 2000
+   * Removed: a regional web ACL behind CloudFront sees the viewer's address only in
+   * `X-Forwarded-For`, whose first entry the viewer writes, so a rate limit keyed on it could
+   * be evaded and turned against other addresses. Rate-limit viewers with an `EdgeWebAcl`
+   * (CLOUDFRONT scope, us-east-1) passed as `EdgeCache` `webAclArn`. Setting it throws.
+   * @deprecated use `EdgeWebAcl` `rateLimit`
    */
   readonly rateLimit?: number;
+  /**
+   * Customer-managed KMS key of the header-value secret.
+   * @default - the AWS managed key of Secrets Manager
+   */
+  readonly encryptionKey?: kms.IKey;
   /**
    * What the AWS managed rule groups (Core rule set, Known bad inputs) do with a match:
    * `block`, or `count` to only record it (CloudWatch metrics and sampled requests).
@@ -65,7 +71,12 @@ export interface OriginVerificationProps extends OriginVerificationOptions {
 /**
  * A shared secret between CloudFront and a regional REST API stage: CloudFront adds it as a
  * custom origin header, and a REGIONAL WAFv2 web ACL on the stage allows only requests that
- * carry it (plus AWS managed rule groups and a rate-based rule), blocking everything else.
+ * carry it (after AWS managed rule groups), blocking everything else.
+ *
+ * It holds no rate-based rule: behind CloudFront, the regional web ACL sees CloudFront's
+ * address as the source, and the viewer's only in `X-Forwarded-For`, whose first entries the
+ * viewer writes (WAF's forwarded-IP rate keys read the first). A per-viewer rate limit lives
+ * in the CLOUDFRONT-scope web ACL (`EdgeWebAcl`), which keys on the connection's address.
  *
  * The header value lives in Secrets Manager and reaches the template only as a dynamic
  * reference (`{{resolve:secretsmanager:...}}`), which CloudFormation resolves at deploy time.
@@ -95,6 +106,7 @@ export class OriginVerification extends Construct {
 
     this.secret = new secretsmanager.Secret(this, 'Secret', {
       description: `Value of the ${settings.headerName} header CloudFront adds to origin requests; the API's web ACL allows only requests that carry it`,
+      encryptionKey: props.encryptionKey,
       generateSecretString: {
         secretStringTemplate: '{}',
         generateStringKey: ORIGIN_VERIFY_SECRET_FIELD,
@@ -151,24 +163,9 @@ export class OriginVerification extends Construct {
       defaultAction: { block: { customResponse: { responseCode: 403, customResponseBodyKey: 'forbidden', responseHeaders: noStore } } },
       customResponseBodies: {
         forbidden: { contentType: 'APPLICATION_JSON', content: '{"code":"FORBIDDEN","message":"Forbidden"}' },
-        tooManyRequests: { contentType: 'APPLICATION_JSON', content: '{"code":"TOO_MANY_REQUESTS","message":"Too many requests"}' },
       },
       visibilityConfig: visibility(Names.uniqueId(this).slice(-128)),
       rules: [
-        {
-          name: 'RateLimitPerViewer',
-          priority: 0,
-          action: { block: { customResponse: { responseCode: 429, customResponseBodyKey: 'tooManyRequests', responseHeaders: noStore } } },
-          statement: {
-            rateBasedStatement: {
-              limit: settings.rateLimit,
-              evaluationWindowSec: 300,
-              aggregateKeyType: 'FORWARDED_IP',
-              forwardedIpConfig: { headerName: 'X-Forwarded-For', fallbackBehavior: 'MATCH' },
-            },
-          },
-          visibilityConfig: visibility('RateLimitPerViewer'),
-        },
         managedGroup('AWSManagedRulesKnownBadInputsRuleSet', 1),
         managedGroup('AWSManagedRulesCommonRuleSet', 2),
         {
@@ -218,7 +215,12 @@ function validate(
       `${prop}.headerName must be 1 to 64 letters, digits or hyphens, not a standard header CloudFront manages and not start with x-amz-, x-amzn-, x-edge- or cloudfront- (reserved by CloudFront), got "${name}"`,
     );
   }
-  checkRange(`${prop}.rateLimit`, settings.rateLimit, EDGE_LIMITS.rateLimit.min, EDGE_LIMITS.rateLimit.max, 'requests per 5 minutes');
+  if (settings.rateLimit !== undefined) {
+    throw new Error(
+      `${prop}.rateLimit was removed: the regional web ACL sees the viewer only in X-Forwarded-For, which the viewer writes, so that limit could be evaded and aimed at other addresses. ` +
+        'Use EdgeWebAcl({ rateLimit }) in us-east-1 (CLOUDFRONT scope, keyed on the real viewer address) and pass its ARN as edge.webAclArn',
+    );
+  }
   if (settings.managedRulesAction !== 'block' && settings.managedRulesAction !== 'count') {
     throw new Error(`${prop}.managedRulesAction must be 'block' or 'count', got "${settings.managedRulesAction}"`);
   }

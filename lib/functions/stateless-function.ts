@@ -4,6 +4,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { BUNDLE_FILE, bundleHandler } from './bundling';
@@ -53,6 +54,12 @@ export interface StatelessFunctionOptions {
    * @default lambda.Tracing.ACTIVE
    */
   readonly tracing?: lambda.Tracing;
+  /**
+   * Customer-managed KMS key of the function's log group. Its key policy must allow
+   * CloudWatch Logs (`logs.<region>.amazonaws.com`) to use it.
+   * @default - CloudWatch Logs' own encryption
+   */
+  readonly logEncryptionKey?: kms.IKey;
   /**
    * Minify the bundle (smaller asset, faster module load).
    * @default true
@@ -154,6 +161,7 @@ export class StatelessFunction extends NodejsFunction {
     const logGroup = new logs.LogGroup(scope, `${id}LogGroup`, {
       retention: settings.logRetention,
       removalPolicy: settings.logRemovalPolicy,
+      encryptionKey: settings.logEncryptionKey,
     });
     const role = props.role ?? new iam.Role(scope, `${id}Role`, {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),

@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { newRequestRecord, recordRequest, runRequest } from '../metrics/request-metrics';
+import { withCors } from './cors';
 import { HttpError } from './errors';
 import { errorResponse, json } from './response';
 
@@ -12,7 +13,8 @@ export type ApiHandler = (event: APIGatewayProxyEvent, context?: Context) => Pro
  * Each request runs in its own metrics context (`timeOrigin` records origin loads into it) and
  * ends with one structured JSON log line carrying the request ids, route, status, duration and
  * data-cache result (`X-Data-Cache`), which is also an EMF record of the route's metrics when
- * METRICS_NAMESPACE is set (lambda/runtime/metrics/README.md).
+ * METRICS_NAMESPACE is set (lambda/runtime/metrics/README.md). With CORS on the route, every
+ * answer gets `Access-Control-Allow-Origin` for an allowed `Origin` and `Vary: Origin` (cors.ts).
  */
 export function apiHandler(handle: ApiHandler): ApiHandler {
   return async (event, context) => {
@@ -38,6 +40,8 @@ export function apiHandler(handle: ApiHandler): ApiHandler {
           response = json(500, { code: 'INTERNAL_ERROR', message: 'Internal server error', requestId });
         }
       }
+      // CORS headers on every answer, errors included, when the route has CORS.
+      response = withCors(event, response);
       recordRequest(record, event, response);
       return response;
     });

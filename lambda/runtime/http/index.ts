@@ -3,6 +3,7 @@
  * JSON answers and errors, request parsing, and HTTP caching (Cache-Control, ETag, 304, Vary).
  */
 export * from './caching';
+export * from './cors';
 export * from './errors';
 export * from './handler';
 export * from './request';
