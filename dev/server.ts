@@ -4,7 +4,11 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { CorsOptions } from 'aws-cdk-lib/aws-apigateway';
+import type { ApiAuthorization } from '../lib/api/api-authorization';
+import { checkCors, corsEnvironment, withCorsCacheKey } from '../lib/api/cors';
 import { routeEnvironment } from '../lib/api/route-environment';
+import { checkGatewayCache, gatewayCacheKeyParameters } from '../lib/api/stage-cache';
 import type { RouteTable } from '../lib/api/route-spec';
 import { ParsedRoute, parseRouteTable } from '../lib/api/route-table';
 import { INVOCATION_ENV } from '../lambda/runtime/invocation-env';
@@ -21,6 +25,9 @@ import {
 } from './edge-cache';
 import { HandlerLoader, RequireModule, SourceWatch, watchSources } from './handler-loader';
 import { createLambdaContext } from './lambda-context';
+import { DevApiKeys, DevConsumer } from './api-keys';
+import { gatewayErrorCorsHeaders, preflightHeaders } from './cors';
+import { DevStageCache, stageCacheKey } from './stage-cache';
 
 /**
  * Limits and defaults of the services the dev server stands in for. The function and stage
@@ -87,8 +94,21 @@ export interface DevServerOptions {
   readonly log?: (line: string) => void;
   /** Loads handler modules. @default require (tsx must be registered for `.ts` entries) */
   readonly requireModule?: RequireModule;
-  /** Clock of the edge cache (tests). @default Date.now */
+  /** Clock of the edge cache, the stage cache and the API-key throttles (tests). @default Date.now */
   readonly now?: () => number;
+  /**
+   * The API's default authorization (CacheableApi's `authorization`): the dev server does not
+   * authenticate, but refuses the stage-cache settings the stack refuses and keys `perCaller`
+   * entries on the same identity source.
+   * @default - only needed when a route with `cache.gateway` has no `authorization` of its own
+   */
+  readonly authorization?: ApiAuthorization;
+  /** CORS as CacheableApi's `cors`: pre-flight, handler and gateway-error headers, Origin in cache keys. @default - no CORS */
+  readonly cors?: CorsOptions;
+  /** API keys accepted on routes with `requireApiKey`, with their throttles and quotas. @default - none */
+  readonly consumers?: readonly DevConsumer[];
+  /** Emulate API Gateway's stage cache of routes with `cache.gateway`. @default true */
+  readonly stageCache?: boolean;
 }
 
 /** A route as the dev server serves it. */
@@ -110,6 +130,7 @@ export interface DevServer {
   readonly port: number;
   readonly routes: readonly DevRoute[];
   readonly edgeCache: DevEdgeCache;
+  readonly stageCache: DevStageCache;
   /** The directories watched for changes (empty without `watch`). */
   readonly watching: readonly string[];
   /** Forgets the given changed files and what imports them (what a watch event does). */
@@ -138,7 +159,25 @@ const HOP_BY_HOP = new Set(['connection', 'content-length', 'transfer-encoding',
  * events, and each route's real handler invoked in-process with its own environment.
  */
 export async function createDevServer(options: DevServerOptions): Promise<DevServer> {
-  const parsed = parseRouteTable(options.routes);
+  checkCors(options.cors);
+  const parsed = withCorsCacheKey(parseRouteTable(options.routes), options.cors);
+  // The same refusals and per-caller keys as the stack's stage cache.
+  const stageKeyParameters = new Map<string, string[]>();
+  for (const route of parsed.filter((r) => r.cache.gateway)) {
+    const authorization = route.options.authorization ?? options.authorization;
+    if (!authorization) {
+      throw new Error(`routes['${route.key}'].cache.gateway: pass authorization (the API's default) so the dev server keys the stage cache as the stack does`);
+    }
+    checkGatewayCache(route, authorization);
+    stageKeyParameters.set(route.key, gatewayCacheKeyParameters(route, authorization));
+  }
+  const stageCache = new DevStageCache(options.now);
+  const stageCacheEnabled = options.stageCache ?? true;
+  const apiKeys = new DevApiKeys(options.consumers ?? [], options.now);
+  const keyedRoutes = parsed.filter((r) => r.options.requireApiKey);
+  if (keyedRoutes.length > 0 && !options.consumers?.length) {
+    throw new Error(`routes['${keyedRoutes[0].key}'].requireApiKey: pass consumers (name and apiKey) so the dev server has keys to accept`);
+  }
   const host = options.host ?? '127.0.0.1';
   const stage = options.stage ?? DEV_LIMITS.stageName;
   const keyPrefix = options.keyPrefix ?? 'dev';
@@ -169,6 +208,7 @@ export async function createDevServer(options: DevServerOptions): Promise<DevSer
       // As CacheableApi: the route's function options replace the defaults, then the route's settings.
       ...(fn?.environment ?? options.environment ?? {}),
       ...routeEnvironment(route, keyPrefix),
+      ...corsEnvironment(options.cors),
     };
     return {
       route,
@@ -293,6 +333,9 @@ export async function createDevServer(options: DevServerOptions): Promise<DevSer
         response = gatewayError(413, 'REQUEST_TOO_LARGE', 'Request Too Large', requestId);
       } else if (match.kind === 'none') {
         response = gatewayError(404, 'NOT_FOUND', `No route matches ${method} ${rawPath}`, requestId);
+      } else if (method === 'OPTIONS' && options.cors) {
+        // The pre-flight mock method CacheableApi adds to every resource under CORS.
+        response = { statusCode: 204, headers: preflightHeaders(options.cors, headerValue(headerPairs(req.rawHeaders), 'origin')), body: Buffer.alloc(0) };
       } else if (match.kind === 'method') {
         response = gatewayError(405, 'METHOD_NOT_ALLOWED', `${method} is not allowed on ${match.resource}; allowed: ${match.allowed.join(', ')}`, requestId, [
           ['Allow', match.allowed.join(', ')],
@@ -307,8 +350,21 @@ export async function createDevServer(options: DevServerOptions): Promise<DevSer
         if (plan.droppedQuery.length > 0) outcome.notes.push(`not forwarded: ${plan.droppedQuery.join(', ')}`);
         const missing = missingParameters(route, plan.query, plan.headers);
         const hit = cached ? edge.lookup(plan.cacheKey) : undefined;
+        const keyCheck = route.options.requireApiKey && !hit ? apiKeys.check(route.key, headerValue(plan.headers, 'x-api-key')) : undefined;
+        const stageKey =
+          stageCacheEnabled && route.cache.gateway
+            ? stageCacheKey(route, stageKeyParameters.get(route.key)!, { pathParameters, query: plan.query, headers: plan.headers })
+            : undefined;
+        const stageHit = stageKey === undefined ? undefined : stageCache.lookup(stageKey);
         if (missing.length > 0) {
           response = gatewayError(400, 'BAD_REQUEST_PARAMETERS', `Missing required request parameters: [${missing.join(', ')}]`, requestId);
+        } else if (keyCheck && 'rejection' in keyCheck) {
+          const { statusCode, code, message } = keyCheck.rejection;
+          outcome.notes.push(`api key: ${code}`);
+          response = gatewayError(statusCode, code, message, requestId);
+        } else if (stageHit && !hit) {
+          outcome.notes.push('stage cache hit');
+          response = stageHit;
         } else if (hit) {
           outcome.edge = 'hit';
           xCache = X_CACHE.hit;
@@ -321,6 +377,7 @@ export async function createDevServer(options: DevServerOptions): Promise<DevSer
           );
           response = await invoke(devRoute, event, outcome);
           outcome.data = headerValue(response.headers, 'x-data-cache') ?? '-';
+          if (stageKey !== undefined) stageCache.store(stageKey, response, route.cache.gateway!.ttl);
           if (cached) {
             outcome.edge = 'miss';
             const ttl = edgeTtlSeconds(route, response.statusCode, headerValue(response.headers, 'cache-control'));
@@ -342,6 +399,9 @@ export async function createDevServer(options: DevServerOptions): Promise<DevSer
     } catch (error) {
       log(`${method} ${rawPath}: ${(error as Error)?.stack ?? String(error)}`);
       response = badGateway(requestId, String((error as Error)?.message ?? error));
+    }
+    if (GATEWAY_RESPONSES.has(response) && options.cors) {
+      response = withHeaders(response, gatewayErrorCorsHeaders(options.cors, headerValue(headerPairs(req.rawHeaders), 'origin')));
     }
     xCache ??= response.statusCode >= 400 ? X_CACHE.error : X_CACHE.miss;
     const final = withHeaders(response, [
@@ -387,9 +447,10 @@ export async function createDevServer(options: DevServerOptions): Promise<DevSer
       await stopped;
       if (loader.isLoaded(DATA_CACHE_RUNTIME)) await closeCacheClient(requireModule(DATA_CACHE_RUNTIME));
       edge.clear();
+      stageCache.clear();
     })());
 
-  return { url, host, port, routes, edgeCache: edge, watching: watch?.roots ?? [], reload, close };
+  return { url, host, port, routes, edgeCache: edge, stageCache, watching: watch?.roots ?? [], reload, close };
 }
 
 /** Lambda's answer when a handler outlives the function's timeout. */
@@ -507,6 +568,9 @@ export function proxyResultToResponse(result: unknown, requestId: string): { res
   return { response: { statusCode: status, headers: lines, body } };
 }
 
+/** Responses API Gateway itself produced (gateway responses), which get the API's gateway-response CORS headers. */
+const GATEWAY_RESPONSES = new WeakSet<EdgeResponse>();
+
 /** An answer of API Gateway's own (gateway response): JSON `{ code, message, requestId }`, as CacheableApi configures them. */
 export function gatewayError(
   statusCode: number,
@@ -516,11 +580,13 @@ export function gatewayError(
   extraHeaders: Array<[string, string]> = [],
   extra: Record<string, unknown> = {},
 ): EdgeResponse {
-  return {
+  const response: EdgeResponse = {
     statusCode,
     headers: [['Content-Type', 'application/json'], ['Cache-Control', 'no-store'], ['x-amzn-RequestId', requestId], ...extraHeaders],
     body: Buffer.from(JSON.stringify({ code, message, requestId, ...extra })),
   };
+  GATEWAY_RESPONSES.add(response);
+  return response;
 }
 
 /** API Gateway's 502 for a failed or malformed invocation; `detail` (dev only) says what went wrong. */

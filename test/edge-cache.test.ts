@@ -398,7 +398,7 @@ describe('every option (custom domain, edge web ACL, authenticated writes, rotat
     const acl = Object.values(customTemplate.findResources('AWS::WAFv2::WebACL'))[0] as Json;
     const rules = acl.Properties.Rules as Json[];
     const secretRef = (version: string) => SECRET_REF(/^ApiEdgeOriginVerificationSecret/, `:SecretString:headerValue::${version}}}`);
-    expect(rules[3].Statement).toEqual({
+    expect(rules[2].Statement).toEqual({
       OrStatement: {
         Statements: [VERSION_NEW, VERSION_OLD].map((version) => ({
           ByteMatchStatement: {
@@ -413,9 +413,8 @@ describe('every option (custom domain, edge web ACL, authenticated writes, rotat
     expect(distributionOf(customTemplate).Origins[0].OriginCustomHeaders).toEqual([
       { HeaderName: 'x-cdn-verify', HeaderValue: secretRef(VERSION_NEW) },
     ]);
-    expect(rules[0].Statement.RateBasedStatement.Limit).toBe(500);
+    expect(rules[0].OverrideAction).toEqual({ Count: {} });
     expect(rules[1].OverrideAction).toEqual({ Count: {} });
-    expect(rules[2].OverrideAction).toEqual({ Count: {} });
     customTemplate.hasResourceProperties('AWS::WAFv2::LoggingConfiguration', {
       LogDestinationConfigs: ['arn:aws:logs:eu-west-1:111122223333:log-group:aws-waf-logs-products'],
       RedactedFields: [{ SingleHeader: { Name: 'x-cdn-verify' } }],
