@@ -1,3 +1,4 @@
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { CatalogStack } from '../lib/sample';
 import { nagApp, synthFindings } from './support/nag';
@@ -9,7 +10,7 @@ const stack = new CatalogStack(app, 'CatalogStack');
 const findings = synthFindings(app);
 const template = Template.fromStack(stack);
 
-const ROUTES = ['GET /items', 'GET /items/{id}', 'PUT /items/{id}', 'DELETE /items/{id}', 'GET /health'];
+const ROUTES = ['GET /items', 'GET /items/{id}', 'PUT /items/{id}', 'DELETE /items/{id}', 'GET /health', 'GET /partner/items'];
 
 function functionOf(routeKey: string) {
   const fns = template.findResources('AWS::Lambda::Function', {
@@ -19,14 +20,10 @@ function functionOf(routeKey: string) {
   return Object.values(fns)[0] as { Properties: Record<string, any> };
 }
 
-function methodOf(httpMethod: string, pathPart: string | undefined) {
-  const resources = template.findResources('AWS::ApiGateway::Resource', { Properties: { PathPart: pathPart } });
-  const methods = template.findResources('AWS::ApiGateway::Method', { Properties: { HttpMethod: httpMethod } });
-  const match = Object.values(methods).filter((m: any) =>
-    pathPart === undefined ? true : Object.keys(resources).includes(m.Properties.ResourceId.Ref),
-  );
-  expect(match).toHaveLength(1);
-  return match[0] as { Properties: Record<string, any> };
+/** The synthesized method of a route of the sample. */
+function methodOf(routeKey: string) {
+  const cfn = stack.api.methods[routeKey].node.defaultChild as apigw.CfnMethod;
+  return template.toJSON().Resources[stack.resolve(cfn.logicalId)] as { Properties: Record<string, any> };
 }
 
 test('cdk-nag AwsSolutions and Serverless checks report no unacknowledged finding', () => {
@@ -126,11 +123,29 @@ describe('REST API', () => {
   });
 
   test('reads are public by explicit choice, writes need IAM', () => {
-    expect(methodOf('GET', 'health').Properties.AuthorizationType).toBe('NONE');
-    expect(methodOf('GET', 'items').Properties.AuthorizationType).toBe('NONE');
-    expect(methodOf('GET', '{id}').Properties.AuthorizationType).toBe('NONE');
-    expect(methodOf('PUT', '{id}').Properties.AuthorizationType).toBe('AWS_IAM');
-    expect(methodOf('DELETE', '{id}').Properties.AuthorizationType).toBe('AWS_IAM');
+    expect(methodOf('GET /health').Properties.AuthorizationType).toBe('NONE');
+    expect(methodOf('GET /items').Properties.AuthorizationType).toBe('NONE');
+    expect(methodOf('GET /items/{id}').Properties.AuthorizationType).toBe('NONE');
+    expect(methodOf('PUT /items/{id}').Properties.AuthorizationType).toBe('AWS_IAM');
+    expect(methodOf('DELETE /items/{id}').Properties.AuthorizationType).toBe('AWS_IAM');
+  });
+
+  test('the partner feed needs an API key whose value lives in Secrets Manager, with a usage plan', () => {
+    expect(methodOf('GET /partner/items').Properties).toMatchObject({ AuthorizationType: 'NONE', ApiKeyRequired: true });
+    expect(methodOf('GET /items').Properties.ApiKeyRequired).toBeUndefined();
+    const keys = Object.values(template.findResources('AWS::ApiGateway::ApiKey')) as any[];
+    expect(keys).toHaveLength(1);
+    expect(JSON.stringify(keys[0].Properties.Value)).toContain('{{resolve:secretsmanager:');
+    template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
+      Throttle: { RateLimit: 10, BurstLimit: 20 },
+      Quota: { Limit: 10000, Period: 'DAY' },
+    });
+    template.resourceCountIs('AWS::ApiGateway::UsagePlanKey', 1);
+    expect(Object.keys(template.toJSON().Outputs)).toContain('PartnerApiKeySecretArn');
+  });
+
+  test('the API leaves the account-level logging setting alone', () => {
+    template.resourceCountIs('AWS::ApiGateway::Account', 0);
   });
 
   test('every method is validated: path and query parameters, and the PUT body by model', () => {
@@ -139,12 +154,12 @@ describe('REST API', () => {
     for (const m of Object.values(template.findResources('AWS::ApiGateway::Method', { Properties: { HttpMethod: Match.not('OPTIONS') } }))) {
       expect((m as any).Properties.RequestValidatorId).toEqual({ Ref: expect.stringMatching(/RequestValidator/) });
     }
-    expect(methodOf('GET', 'items').Properties.RequestParameters).toEqual({
+    expect(methodOf('GET /items').Properties.RequestParameters).toEqual({
       'method.request.querystring.limit': false,
       'method.request.querystring.cursor': false,
     });
-    expect(methodOf('GET', '{id}').Properties.RequestParameters).toEqual({ 'method.request.path.id': true });
-    const put = methodOf('PUT', '{id}');
+    expect(methodOf('GET /items/{id}').Properties.RequestParameters).toEqual({ 'method.request.path.id': true });
+    const put = methodOf('PUT /items/{id}');
     expect(put.Properties.RequestModels).toEqual({ 'application/json': { Ref: expect.stringMatching(/PutItemsByIdBody/) } });
     template.hasResourceProperties('AWS::ApiGateway::Model', {
       ContentType: 'application/json',

@@ -3,6 +3,7 @@ import * as path from 'path';
 import { Duration } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { ApiAuthorization } from '../api/api-authorization';
+import type { ApiConsumer } from '../api/api-consumers';
 import { RouteTable } from '../api/route-spec';
 
 /** Where the sample's handlers live, whatever the working directory. */
@@ -19,6 +20,18 @@ export const CATALOG_PUBLIC_READS = ApiAuthorization.publicAccess(
   'Catalog reads serve public product data, cached at the edge for every visitor',
 );
 
+/** Callers of the sample's writes sign with IAM (SigV4); reads say why they are public. */
+export const CATALOG_AUTHORIZATION = ApiAuthorization.iam();
+
+/**
+ * The sample's API consumer: a partner that reads the catalog through `GET /partner/items`
+ * with its API key (kept in Secrets Manager), at most 10 requests per second (burst 20) and
+ * 10,000 a day.
+ */
+export const CATALOG_CONSUMERS: ApiConsumer[] = [
+  { name: 'partner', throttle: { rateLimit: 10, burstLimit: 20 }, quota: { limit: 10_000, period: apigw.Period.DAY } },
+];
+
 /**
  * The data-cache keys a change to an item invalidates: the item's own key and the group of
  * every list page. lambda/catalog/cache-keys.ts holds the same scheme (test/env-contract.test.ts).
@@ -32,6 +45,12 @@ export interface CatalogRoutesOptions {
    * @default false
    */
   readonly gatewayCache?: boolean;
+  /**
+   * Add `GET /partner/items`, the metered partner feed that needs an API key of
+   * `CATALOG_CONSUMERS` (pass them as the API's `consumers`).
+   * @default false
+   */
+  readonly partnerFeed?: boolean;
 }
 
 /**
@@ -75,6 +94,26 @@ export function catalogRoutes(options: CatalogRoutesOptions = {}): RouteTable {
       entry: catalogHandler('health'),
       authorization: ApiAuthorization.publicAccess('Health checks come from load balancers and uptime monitors without credentials'),
       function: { memorySize: 256 },
+    },
+    ...(options.partnerFeed ? partnerFeed() : {}),
+  };
+}
+
+/**
+ * The partner feed: the same pages as `GET /items`, metered per partner by API key (throttle
+ * and daily quota of its usage plan). Never edge-cached: CloudFront would answer without
+ * checking the key.
+ */
+function partnerFeed(): RouteTable {
+  return {
+    'GET /partner/items': {
+      entry: catalogHandler('list-items'),
+      authorization: ApiAuthorization.publicAccess(
+        'The partner feed serves the public catalog; the API key meters each partner (throttle, daily quota) and is not authentication',
+      ),
+      requireApiKey: true,
+      request: { queryStrings: { limit: false, cursor: false } },
+      cache: { data: { ttl: Duration.seconds(60), negativeTtl: Duration.seconds(5) } },
     },
   };
 }

@@ -1,11 +1,10 @@
 import { CfnOutput, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { ApiAuthorization } from '../api/api-authorization';
 import { CacheableApi } from '../api/cacheable-api';
 import { DataCache, DataCacheEngine } from '../data-cache/data-cache';
 import { CacheSync } from '../sync/cache-sync';
-import { CATALOG_DATA_PURGE, catalogRoutes } from './catalog-routes';
+import { CATALOG_AUTHORIZATION, CATALOG_CONSUMERS, CATALOG_DATA_PURGE, catalogRoutes } from './catalog-routes';
 
 /** Properties of the sample catalog stack. */
 export interface CatalogStackProps extends StackProps {
@@ -59,14 +58,17 @@ export class CatalogStack extends Stack {
       // execute-api host and CloudFront must pass their Authorization header on.
       edge: { forwardAuthorizationToWrites: true },
       apiName: 'catalog',
-      authorization: ApiAuthorization.iam(),
-      routes: catalogRoutes({ gatewayCache: props.gatewayCache }),
+      authorization: CATALOG_AUTHORIZATION,
+      routes: catalogRoutes({ gatewayCache: props.gatewayCache, partnerFeed: true }),
+      // One partner with an API key (in Secrets Manager) and a usage plan for GET /partner/items.
+      consumers: CATALOG_CONSUMERS,
       functionDefaults: { environment: { TABLE_NAME: this.table.tableName } },
     });
 
     // Each handler gets exactly the table actions it performs.
     const grants: Record<string, string[]> = {
       'GET /items': ['dynamodb:Scan'],
+      'GET /partner/items': ['dynamodb:Scan'],
       'GET /items/{id}': ['dynamodb:GetItem'],
       'PUT /items/{id}': ['dynamodb:PutItem'],
       'DELETE /items/{id}': ['dynamodb:DeleteItem'],
@@ -93,5 +95,9 @@ export class CatalogStack extends Stack {
       new CfnOutput(this, 'DistributionDomainName', { value: this.api.edge.distributionDomainName });
     }
     new CfnOutput(this, 'HealthFunctionName', { value: this.api.functions['GET /health'].functionName });
+    new CfnOutput(this, 'PartnerApiKeySecretArn', {
+      value: this.api.consumers!.secrets.partner.secretArn,
+      description: 'Secret holding the partner API key (send it as x-api-key to /partner/items)',
+    });
   }
 }
