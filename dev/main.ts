@@ -1,6 +1,10 @@
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { RouteTable } from '../lib/api/route-spec';
+import { randomBytes } from 'node:crypto';
+import type { ApiAuthorization } from '../lib/api/api-authorization';
+import type { ApiConsumer } from '../lib/api/api-consumers';
+import type { DevConsumer } from './api-keys';
 import { checkReachable, localDynamoDb, localRedis, MEMORY_TABLE } from './local-backends';
 import { createDevServer, DevDataPurge, DevServer } from './server';
 
@@ -21,6 +25,9 @@ Options:
                           function returning one) as "routes", the default export or <name>
   --env KEY=VALUE         extra variable for every function (repeatable)
   --key-prefix <p>        data-cache key prefix (default dev)
+  --api-key NAME=KEY      the key consumer NAME sends in x-api-key (repeatable; at least 20
+                          characters); consumers without one get a random key, printed at start
+  --cors <origin>         allow a browser origin, as CacheableApi's cors (repeatable)
   --no-watch              do not reload handlers on changes
   --no-edge-cache         do not emulate CloudFront's cache
   -h, --help              this help`;
@@ -34,6 +41,8 @@ export interface DevCliOptions {
   readonly routes?: string;
   readonly env: Record<string, string>;
   readonly keyPrefix: string;
+  readonly apiKeys: Record<string, string>;
+  readonly corsOrigins: string[];
   readonly watch: boolean;
   readonly edgeCache: boolean;
   readonly help: boolean;
@@ -53,6 +62,8 @@ export function parseDevArgs(argv: readonly string[]): DevCliOptions {
       routes: { type: 'string' },
       env: { type: 'string', multiple: true },
       'key-prefix': { type: 'string' },
+      'api-key': { type: 'string', multiple: true },
+      cors: { type: 'string', multiple: true },
       'no-watch': { type: 'boolean' },
       'no-edge-cache': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -67,6 +78,12 @@ export function parseDevArgs(argv: readonly string[]): DevCliOptions {
     if (eq < 1) throw new Error(`--env must be KEY=VALUE, got "${pair}"`);
     env[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
+  const apiKeys: Record<string, string> = {};
+  for (const pair of values['api-key'] ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq < 1 || pair.length - eq - 1 < 20) throw new Error(`--api-key must be NAME=KEY with a key of at least 20 characters, got "${pair}"`);
+    apiKeys[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
   return {
     port,
     host: values.host ?? '127.0.0.1',
@@ -76,6 +93,8 @@ export function parseDevArgs(argv: readonly string[]): DevCliOptions {
     routes: values.routes,
     env,
     keyPrefix: values['key-prefix'] ?? 'dev',
+    apiKeys,
+    corsOrigins: values.cors ?? [],
     watch: !values['no-watch'],
     edgeCache: !values['no-edge-cache'],
     help: values.help ?? false,
@@ -83,11 +102,25 @@ export function parseDevArgs(argv: readonly string[]): DevCliOptions {
 }
 
 /** The route table of `--routes file[#export]`, or the sample catalog's with its data purge. */
-function loadRoutes(spec: string | undefined): { routes: RouteTable; dataPurge?: DevDataPurge; source: string } {
+interface LoadedRoutes {
+  routes: RouteTable;
+  dataPurge?: DevDataPurge;
+  source: string;
+  consumers?: ApiConsumer[];
+  authorization?: ApiAuthorization;
+}
+
+function loadRoutes(spec: string | undefined): LoadedRoutes {
   if (spec === undefined) {
-    const { catalogRoutes } = require('../lib/sample/catalog-routes') as typeof import('../lib/sample/catalog-routes');
+    const sample = require('../lib/sample/catalog-routes') as typeof import('../lib/sample/catalog-routes');
     const { CATALOG_DATA_PURGE } = require('../lambda/catalog/cache-keys') as typeof import('../lambda/catalog/cache-keys');
-    return { routes: catalogRoutes(), dataPurge: CATALOG_DATA_PURGE, source: 'catalogRoutes() in lib/sample/catalog-routes.ts' };
+    return {
+      routes: sample.catalogRoutes({ partnerFeed: true }),
+      dataPurge: CATALOG_DATA_PURGE,
+      source: 'catalogRoutes() in lib/sample/catalog-routes.ts',
+      consumers: sample.CATALOG_CONSUMERS,
+      authorization: sample.CATALOG_AUTHORIZATION,
+    };
   }
   const hash = spec.lastIndexOf('#');
   const file = path.resolve(hash > 0 ? spec.slice(0, hash) : spec);
@@ -135,10 +168,14 @@ export async function runDevCli(argv: readonly string[], out: (line: string) => 
       tableLine = `DynamoDB table ${dynamo.tableName} at ${dynamo.endpoint}${dynamo.created ? ' (created)' : ''}`;
     }
     Object.assign(environment, options.env);
-    const { routes, dataPurge, source } = loadRoutes(options.routes);
+    const { routes, dataPurge, source, consumers, authorization } = loadRoutes(options.routes);
+    const devConsumers = withDevKeys(consumers ?? [], options.apiKeys);
     server = await createDevServer({
       routes,
       dataPurge,
+      consumers: devConsumers,
+      authorization,
+      cors: options.corsOrigins.length ? { allowOrigins: options.corsOrigins } : undefined,
       host: options.host,
       port: options.port,
       keyPrefix: options.keyPrefix,
@@ -147,7 +184,7 @@ export async function runDevCli(argv: readonly string[], out: (line: string) => 
       edgeCache: options.edgeCache,
       log: out,
     });
-    out(banner(server, source, dataCacheLine, tableLine));
+    out(banner(server, source, dataCacheLine, tableLine, devConsumers));
   } catch (error) {
     console.error(`dev server: ${(error as Error)?.message ?? String(error)}`);
     return 1;
@@ -186,7 +223,7 @@ export async function runDevCli(argv: readonly string[], out: (line: string) => 
   });
 }
 
-function banner(server: DevServer, source: string, dataCache: string, table: string): string {
+function banner(server: DevServer, source: string, dataCache: string, table: string, consumers: readonly DevConsumer[] = []): string {
   const rel = (f: string) => path.relative(process.cwd(), f) || f;
   const width = Math.max(...server.routes.map((r) => (server.url + r.route.path).length));
   const lines = [
@@ -205,7 +242,24 @@ function banner(server: DevServer, source: string, dataCache: string, table: str
     lines.push(`  ${route.method.padEnd(6)} ${(server.url + route.path).padEnd(width)}  ${rel(entry)}${cache.length ? `  [${cache.join(', ')}]` : ''}`);
   }
   lines.push('');
+  for (const c of consumers) lines.push(`  api key of ${c.name}: ${c.apiKey}  (send as x-api-key)`);
+  if (consumers.length) lines.push('');
   if (server.watching.length) lines.push(`  reloading on changes under ${server.watching.map(rel).join(', ')}`);
   lines.push(`Listening on ${server.url}  (Ctrl+C to stop)`);
   return lines.join('\n');
+}
+
+/**
+ * The consumers with the keys the dev server accepts: the stack's consumers (their keys live in
+ * Secrets Manager there) with the key given by --api-key or a random one, plus any --api-key
+ * name that is not a consumer of the table (no throttle, no quota).
+ */
+export function withDevKeys(consumers: readonly ApiConsumer[], keys: Record<string, string>): DevConsumer[] {
+  const named = new Set(consumers.map((c) => c.name));
+  return [
+    ...consumers.map((c) => ({ ...c, apiKey: keys[c.name] ?? randomBytes(20).toString('base64url') })),
+    ...Object.entries(keys)
+      .filter(([name]) => !named.has(name))
+      .map(([name, apiKey]) => ({ name, apiKey })),
+  ];
 }

@@ -6,7 +6,8 @@ import { toProxyEvent } from './apigw-event';
 /**
  * Smoke checks of a deployed CatalogStack: the outputs are there, the health function answers
  * when invoked directly, CloudFront reaches the API and serves the cacheable list from its cache,
- * and the API refuses requests that did not come through CloudFront (no origin-verify header).
+ * the partner feed refuses a request without an API key, and the API refuses requests that did
+ * not come through CloudFront (no origin-verify header).
  */
 
 /** Stack outputs the checks read, matched by key suffix (CDK prefixes and hash suffixes do not matter). */
@@ -30,6 +31,8 @@ export interface SmokeOptions {
   readonly apiBaseUrl?: string;
   /** A path the edge caches. @default '/items?limit=1' */
   readonly cachedPath?: string;
+  /** A route that requires an API key, requested without one. @default '/partner/items?limit=1' */
+  readonly apiKeyPath?: string;
   /** The health route's path. @default '/health' */
   readonly healthPath?: string;
   /** Requests after the first one to get a cache hit (CloudFront may route a retry to another cache host). @default 3 */
@@ -62,6 +65,7 @@ export const CHECKS = {
   health: 'health function answers 200 (direct Invoke)',
   edge: 'CloudFront reaches the API (GET /health)',
   hit: 'CloudFront serves the cacheable read from its cache',
+  apiKey: 'partner feed refuses requests without an API key (403)',
   origin: 'API refuses requests without the origin-verify header (403)',
 } as const;
 
@@ -88,6 +92,7 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const cachedPath = options.cachedPath ?? '/items?limit=1';
   const healthPath = options.healthPath ?? '/health';
+  const apiKeyPath = options.apiKeyPath ?? '/partner/items?limit=1';
   const checks: SmokeCheck[] = [];
 
   const check = async (name: string, run: () => Promise<string>) => {
@@ -151,6 +156,7 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
   if (edgeBase === undefined) {
     skip(CHECKS.edge, 'needs the DistributionDomainName output');
     skip(CHECKS.hit, 'needs the DistributionDomainName output');
+    skip(CHECKS.apiKey, 'needs the DistributionDomainName output');
   } else {
     const base = edgeBase.replace(/\/+$/, '');
     await check(CHECKS.edge, async () => {
@@ -172,6 +178,18 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
         if (i > 0 && /^Hit from /i.test(xCache)) return `GET ${cachedPath}: ${seen.join(' → ')} (Age ${res.headers.get('age') ?? '-'})`;
       }
       throw new Error(`GET ${cachedPath} was never a cache hit: ${seen.join(' → ')}`);
+    });
+    await check(CHECKS.apiKey, async () => {
+      const res = await get(base + apiKeyPath);
+      const text = await res.text();
+      if (res.status !== 403) throw new Error(`GET ${apiKeyPath} without x-api-key answered ${res.status}, not 403: ${text.slice(0, 200)}`);
+      let code = '';
+      try {
+        code = String((JSON.parse(text) as { code?: unknown }).code ?? '');
+      } catch {
+        // API Gateway's own answer is JSON (CacheableApi's gateway responses); a non-JSON 403 is still a refusal.
+      }
+      return `GET ${base}${apiKeyPath} 403${code ? ` ${code}` : ''}`;
     });
   }
 

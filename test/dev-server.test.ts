@@ -108,6 +108,17 @@ describe.each([
     expect(dev.output()).toContain(redis ? `data cache  redis ${cacheServer!.host}:${cacheServer!.port}` : 'data cache  memory');
   });
 
+  test('the partner feed answers 403 without an API key, as API Gateway does, and 200 with the key printed at start', async () => {
+    const key = /api key of partner: (\S+)/.exec(dev.output())?.[1];
+    expect(key).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+    const without = await fetch(`${dev.url}/partner/items?limit=1`);
+    expect(without.status).toBe(403);
+    expect(await without.json()).toMatchObject({ code: 'INVALID_API_KEY', message: 'Forbidden' });
+    const withKey = await fetch(`${dev.url}/partner/items?limit=1`, { headers: { 'x-api-key': key! } });
+    expect(withKey.status).toBe(200);
+    expect(await withKey.json()).toHaveProperty('items');
+  });
+
   test('GET an item twice: a miss, then an edge hit with Age, the same body and ETag', async () => {
     expect((await putJson(`${dev.url}/items/${id}`, { name: 'Desk lamp', price: 39.5 })).status).toBe(200);
     const first = await fetch(`${dev.url}/items/${id}`);
@@ -480,5 +491,11 @@ describe('the dev server follows the stack', () => {
     expect(() => parseDevArgs(['--port', 'x'])).toThrow('--port must be 0 to 65535');
     expect(() => parseDevArgs(['--table', 't'])).toThrow('--table needs --dynamodb');
     expect(() => parseDevArgs(['--bogus'])).toThrow();
+    expect(parseDevArgs(['--api-key', 'partner=0123456789abcdefghij', '--cors', 'https://a.example', '--cors', 'https://b.example'])).toMatchObject({
+      apiKeys: { partner: '0123456789abcdefghij' },
+      corsOrigins: ['https://a.example', 'https://b.example'],
+    });
+    // API Gateway keys are at least 20 characters.
+    expect(() => parseDevArgs(['--api-key', 'partner=short'])).toThrow('--api-key must be NAME=KEY with a key of at least 20 characters');
   });
 });

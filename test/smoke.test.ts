@@ -10,7 +10,7 @@ import { CloudFormationClient, DescribeStacksCommand, type Output } from '@aws-s
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { catalogRoutes } from '../lib/sample/catalog-routes';
+import { CATALOG_AUTHORIZATION, CATALOG_CONSUMERS, catalogRoutes } from '../lib/sample/catalog-routes';
 import { handler as healthHandler } from '../lambda/catalog/health';
 import { createDevServer, DevServer } from '../dev/server';
 import { CHECKS, findOutput, formatSmokeTable, runSmoke, smokeCli, SmokeOptions } from '../dev/smoke';
@@ -35,8 +35,9 @@ let apiUrl: string;
 let apiAnswers = { withHeader: 200, without: 403 };
 
 beforeAll(async () => {
-  const routes = catalogRoutes();
-  const common = { routes, port: 0, environment: { TABLE_NAME: 'memory' }, log: () => undefined };
+  const routes = catalogRoutes({ partnerFeed: true });
+  const consumers = CATALOG_CONSUMERS.map((c) => ({ ...c, apiKey: 'smoke-test-partner-key-0123456789' }));
+  const common = { routes, consumers, authorization: CATALOG_AUTHORIZATION, port: 0, environment: { TABLE_NAME: 'memory' }, log: () => undefined };
   edge = await createDevServer(common);
   uncachedEdge = await createDevServer({ ...common, edgeCache: false });
   api = http.createServer((req, res) => {
@@ -104,9 +105,11 @@ test('every check passes against a healthy stack (the dev server standing in for
     [CHECKS.health]: 'PASS',
     [CHECKS.edge]: 'PASS',
     [CHECKS.hit]: 'PASS',
+    [CHECKS.apiKey]: 'PASS',
     [CHECKS.origin]: 'PASS',
   });
   expect(report.ok).toBe(true);
+  expect(report.checks.find((c) => c.name === CHECKS.apiKey)!.detail).toMatch(/\/partner\/items\?limit=1 403 INVALID_API_KEY$/);
   expect(report.checks.find((c) => c.name === CHECKS.hit)!.detail).toMatch(/Miss from dev-edge → 200 Hit from dev-edge/);
 
   expect(cloudFormation.commandCalls(DescribeStacksCommand)[0].args[0].input).toEqual({ StackName: STACK });
@@ -116,16 +119,16 @@ test('every check passes against a healthy stack (the dev server standing in for
   expect(invokedEvents[0]).toMatchObject({ httpMethod: 'GET', path: '/health', resource: '/health', requestContext: { httpMethod: 'GET' } });
 
   const table = formatSmokeTable(report);
-  expect(table.split('\n')).toHaveLength(7);
+  expect(table.split('\n')).toHaveLength(8);
   expect(table).toMatch(/^check\s+result\s+time\s+detail$/m);
-  expect(table).toContain(`smoke ${STACK}: all 5 checks passed`);
+  expect(table).toContain(`smoke ${STACK}: all 6 checks passed`);
 });
 
 test('the CLI prints the table and exits 0 when every check passes', async () => {
   let printed = '';
   const code = await smokeCli(['--stack', STACK, '--region', 'eu-west-1'], cliOverrides(), (t) => (printed += t));
   expect(code).toBe(0);
-  expect(printed).toContain('all 5 checks passed');
+  expect(printed).toContain('all 6 checks passed');
 });
 
 test.each([
@@ -153,7 +156,7 @@ test.each([
   expect(check.detail).toMatch(detail);
   expect(report.checks.filter((c) => c.status !== 'PASS').map((c) => c.name)).toEqual([failing]);
   expect(printed).toMatch(new RegExp(`${failing.replace(/[()]/g, '\\$&')}\\s+FAIL`));
-  expect(printed).toContain('1 of 5 checks did not pass');
+  expect(printed).toContain('1 of 6 checks did not pass');
 });
 
 test('fails the cache check when the edge never answers from its cache', async () => {
@@ -174,10 +177,19 @@ test('fails the outputs check, naming what is missing, and skips what needs it',
     [CHECKS.health]: 'SKIP',
     [CHECKS.edge]: 'SKIP',
     [CHECKS.hit]: 'SKIP',
+    [CHECKS.apiKey]: 'SKIP',
     [CHECKS.origin]: 'SKIP',
   });
   expect(report.checks[0].detail).toBe('CREATE_COMPLETE has no output ApiUrl, DistributionDomainName, HealthFunctionName (outputs: TableName)');
   expect(report.ok).toBe(false);
+});
+
+test('fails the API-key check when a keyed route answers without a key', async () => {
+  const report = await runSmoke(options({ apiKeyPath: '/health' }));
+  const check = report.checks.find((c) => c.name === CHECKS.apiKey)!;
+  expect(check).toMatchObject({ status: 'FAIL' });
+  expect(check.detail).toMatch(/^GET \/health without x-api-key answered 200, not 403/);
+  expect(report.checks.filter((c) => c.status !== 'PASS').map((c) => c.name)).toEqual([CHECKS.apiKey]);
 });
 
 test('fails when the stack does not exist', async () => {
