@@ -34,7 +34,7 @@ const edge = (m: ArchitectureModel, from: string, to: string) => m.edges.find((e
 test('the picture is an SVG document that names every route function of the template', () => {
   expect(svg).toMatch(/^<\?xml[^>]*>\s*<!DOCTYPE svg/);
   expect(svg.trim().endsWith('</svg>')).toBe(true);
-  expect(routeFunctions.length).toBe(5);
+  expect(routeFunctions.length).toBe(6);
   const texts = svgTexts(svg);
   for (const [id] of routeFunctions) expect(texts).toContain(routeKeyOf(id));
 });
@@ -138,7 +138,7 @@ test('npm run diagram: reads a template path, writes the SVG, and says what it d
     const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
     const written = await main([templatePath, 'out/architecture.svg'], dir);
     expect(written).toBe(path.join(dir, 'out', 'architecture.svg'));
-    expect(log.mock.calls[0][0]).toMatch(/5 route functions, 2 stream functions, 1 caches, 1 tables, 1 distributions/);
+    expect(log.mock.calls[0][0]).toMatch(/6 route functions, 2 stream functions, 1 caches, 1 tables, 1 distributions/);
     log.mockRestore();
     const texts = svgTexts(fs.readFileSync(written, 'utf8'));
     expect(texts).toContain('CatalogStack: what is deployed');
