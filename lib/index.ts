@@ -9,7 +9,7 @@ export * from './api/cache-control';
 export * from './api/cacheable-api';
 export * from './api/cacheable-api-defaults';
 export * from './api/cors';
-export * from './api/stage-cache';
+export { checkGatewayCache, gatewayCacheKeyParameters } from './api/stage-cache';
 export * from './api/route-environment';
 export * from './api/route-spec';
 export * from './api/route-table';
