@@ -19,6 +19,7 @@ import {
   RouteTable,
   StatelessFunction,
 } from '../lib';
+import { CatalogStack } from '../lib/sample';
 import { nagApp, synthFindings, testApp } from './support/nag';
 
 const entry = 'lambda/catalog/health.ts';
@@ -153,6 +154,18 @@ describe('2. the per-viewer rate limit keys on an address the viewer cannot choo
       }),
     ]);
     expect(JSON.stringify(acl)).not.toMatch(/ForwardedIPConfig|FORWARDED_IP|X-Forwarded-For/i);
+  });
+
+  test('the sample stack takes the edge web ACL of an EdgeWebAclStack across regions', () => {
+    const crossApp = testApp();
+    const waf = new EdgeWebAclStack(crossApp, 'EdgeWaf', { env: { account: '111122223333' } });
+    const catalog = new CatalogStack(crossApp, 'Catalog', {
+      env: { account: '111122223333', region: 'eu-west-1' },
+      crossRegionReferences: true,
+      edgeWebAclArn: waf.webAclArn,
+    });
+    const distribution = Object.values(Template.fromStack(catalog).findResources('AWS::CloudFront::Distribution'))[0] as Json;
+    expect(JSON.stringify(distribution.Properties.DistributionConfig.WebACLId)).toContain('EdgeWebAcl');
   });
 
   test('the regional web ACL of origin verification holds no rate-based rule', () => {

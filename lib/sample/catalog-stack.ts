@@ -23,6 +23,12 @@ export interface CatalogStackProps extends StackProps {
    * @default DataCacheEngine.valkeyServerless()
    */
   readonly dataCacheEngine?: DataCacheEngine;
+  /**
+   * ARN of a CLOUDFRONT-scope web ACL for the distribution, e.g. `EdgeWebAclStack.webAclArn`
+   * (in us-east-1): the per-viewer rate limit on the real viewer address.
+   * @default - none: only the stage throttle and the partner's usage plan limit request rates
+   */
+  readonly edgeWebAclArn?: string;
 }
 
 /**
@@ -56,7 +62,7 @@ export class CatalogStack extends Stack {
       dataCache: this.dataCache,
       // Writes share /items/* with the cached item reads; SigV4 callers sign for the
       // execute-api host and CloudFront must pass their Authorization header on.
-      edge: { forwardAuthorizationToWrites: true },
+      edge: { forwardAuthorizationToWrites: true, webAclArn: props.edgeWebAclArn },
       apiName: 'catalog',
       authorization: CATALOG_AUTHORIZATION,
       routes: catalogRoutes({ gatewayCache: props.gatewayCache, partnerFeed: true }),
