@@ -64,3 +64,14 @@ describe('dataCacheKeyPrefix', () => {
     expect(long).not.toBe(other);
   });
 });
+
+describe('gateway cache per caller', () => {
+  test('perCaller is off unless set, and resolved with the TTL', () => {
+    const [shared, perCaller] = parseRouteTable({
+      'GET /a': { entry, cache: { gateway: { ttl: Duration.seconds(30) } } },
+      'GET /b': { entry, cache: { gateway: { ttl: Duration.seconds(30), perCaller: true } } },
+    });
+    expect(shared.cache.gateway).toEqual({ ttl: 30, perCaller: false });
+    expect(perCaller.cache.gateway).toEqual({ ttl: 30, perCaller: true });
+  });
+});
