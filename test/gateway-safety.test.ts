@@ -156,16 +156,11 @@ describe('2. the per-viewer rate limit keys on an address the viewer cannot choo
     expect(JSON.stringify(acl)).not.toMatch(/ForwardedIPConfig|FORWARDED_IP|X-Forwarded-For/i);
   });
 
-  test('the sample stack takes the edge web ACL of an EdgeWebAclStack across regions', () => {
-    const crossApp = testApp();
-    const waf = new EdgeWebAclStack(crossApp, 'EdgeWaf', { env: { account: '111122223333' } });
-    const catalog = new CatalogStack(crossApp, 'Catalog', {
-      env: { account: '111122223333', region: 'eu-west-1' },
-      crossRegionReferences: true,
-      edgeWebAclArn: waf.webAclArn,
-    });
+  test('the sample stack puts the edge web ACL on its distribution', () => {
+    const arn = 'arn:aws:wafv2:us-east-1:111122223333:global/webacl/edge/0a1b2c3d-4e5f';
+    const catalog = new CatalogStack(testApp(), 'Catalog', { edgeWebAclArn: arn });
     const distribution = Object.values(Template.fromStack(catalog).findResources('AWS::CloudFront::Distribution'))[0] as Json;
-    expect(JSON.stringify(distribution.Properties.DistributionConfig.WebACLId)).toContain('EdgeWebAcl');
+    expect(distribution.Properties.DistributionConfig.WebACLId).toBe(arn);
   });
 
   test('the regional web ACL of origin verification holds no rate-based rule', () => {
@@ -210,6 +205,11 @@ describe('3. account-level API Gateway logging is never a side effect of an API'
     expect(resources[roleId]).toMatchObject({ Type: 'AWS::IAM::Role', DeletionPolicy: 'Retain' });
     const stage = Object.values(resources).find((r) => r.Type === 'AWS::ApiGateway::Stage' && r.Properties.StageName === 'prod-v1')!;
     expect(stage.DependsOn).toEqual(expect.arrayContaining([accountId]));
+  });
+
+  test('the sample sets the account role only when asked, retained', () => {
+    const t = Template.fromStack(new CatalogStack(testApp(), 'Catalog', { apiGatewayAccountLogging: true }));
+    t.hasResource('AWS::ApiGateway::Account', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
   });
 
   test('ApiGatewayAccountLogging is RETAIN by default and one per stack', () => {

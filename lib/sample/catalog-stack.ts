@@ -29,6 +29,13 @@ export interface CatalogStackProps extends StackProps {
    * @default - none: only the stage throttle and the partner's usage plan limit request rates
    */
   readonly edgeWebAclArn?: string;
+  /**
+   * Also set the account's API Gateway CloudWatch role (retained on deletion), for an account
+   * and region where no API has set it yet: the stage's logs need it. It is one setting per
+   * account and region, shared by every API there.
+   * @default false
+   */
+  readonly apiGatewayAccountLogging?: boolean;
 }
 
 /**
@@ -68,6 +75,7 @@ export class CatalogStack extends Stack {
       routes: catalogRoutes({ gatewayCache: props.gatewayCache, partnerFeed: true }),
       // One partner with an API key (in Secrets Manager) and a usage plan for GET /partner/items.
       consumers: CATALOG_CONSUMERS,
+      cloudWatchRole: props.apiGatewayAccountLogging ?? false,
       functionDefaults: { environment: { TABLE_NAME: this.table.tableName } },
     });
 
