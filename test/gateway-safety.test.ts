@@ -311,6 +311,22 @@ describe('6. API keys and usage plans', () => {
     expect(methodOf('GET /products').ApiKeyRequired).toBeUndefined();
   });
 
+  test('a keyed write sharing an edge-cached path gets its x-api-key forwarded by CloudFront', () => {
+    const s = new Stack(testApp(), 'KeyedWrite');
+    new CacheableApi(s, 'Api', {
+      authorization: PUBLIC,
+      monitoring: false,
+      consumers: [{ name: 'writer' }],
+      routes: {
+        'GET /notes/{id}': { entry, cache: { edge: { ttl: Duration.seconds(30) } } },
+        'PUT /notes/{id}': { entry, requireApiKey: true },
+      },
+    });
+    Template.fromStack(s).hasResourceProperties('AWS::CloudFront::OriginRequestPolicy', {
+      OriginRequestPolicyConfig: Match.objectLike({ HeadersConfig: { HeaderBehavior: 'whitelist', Headers: ['Content-Type', 'X-Api-Key'] } }),
+    });
+  });
+
   test('keys that would limit nothing or be bypassed are refused', () => {
     const build = (props: Partial<CacheableApiProps>) => () =>
       new CacheableApi(new Stack(testApp(), 'S'), 'Api', { authorization: PUBLIC, routes: { 'GET /x': { entry } }, monitoring: false, ...props });

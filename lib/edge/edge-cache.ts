@@ -280,8 +280,8 @@ export class EdgeCache extends Construct {
 
   /**
    * What the writes sharing a cached behavior need beyond its cache key: their declared
-   * headers and query strings, `Content-Type` (the request model is chosen by it) and, for
-   * IAM, the other SigV4 headers.
+   * headers and query strings, `Content-Type` (the request model is chosen by it), for IAM the
+   * other SigV4 headers, and `X-Api-Key` for writes that require an API key.
    */
   private writeOriginRequestPolicy(route: ParsedRoute, writes: ParsedRoute[], keyHeaders: string[]): cloudfront.OriginRequestPolicy {
     const keyed = new Set(keyHeaders.map((h) => h.toLowerCase()));
@@ -296,7 +296,9 @@ export class EdgeCache extends Construct {
         );
       }
       const sigv4 = this.authorizationTypeOf(write) === apigw.AuthorizationType.IAM ? SIGV4_HEADERS : [];
-      for (const h of [...declared, ...sigv4]) {
+      // A write that needs an API key gets it from the viewer, not from this behavior's cache key.
+      const apiKey = write.options.requireApiKey ? ['X-Api-Key'] : [];
+      for (const h of [...declared, ...sigv4, ...apiKey]) {
         if (h.toLowerCase() !== 'authorization') headers.set(h.toLowerCase(), h);
       }
       for (const q of Object.keys(write.options.request?.queryStrings ?? {})) queryStrings.add(q);
