@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { CorsOptions } from 'aws-cdk-lib/aws-apigateway';
 import type { ApiAuthorization } from '../lib/api/api-authorization';
+import { checkConsumers } from '../lib/api/api-consumers';
 import { checkCors, corsEnvironment, withCorsCacheKey } from '../lib/api/cors';
 import { routeEnvironment } from '../lib/api/route-environment';
 import { checkGatewayCache, gatewayCacheKeyParameters } from '../lib/api/stage-cache';
@@ -173,11 +174,9 @@ export async function createDevServer(options: DevServerOptions): Promise<DevSer
   }
   const stageCache = new DevStageCache(options.now);
   const stageCacheEnabled = options.stageCache ?? true;
+  // The same refusals as synth: keyed routes without consumers, keyed edge-cached routes, ...
+  if (options.consumers?.length || parsed.some((r) => r.options.requireApiKey)) checkConsumers(options.consumers ? [...options.consumers] : undefined, parsed);
   const apiKeys = new DevApiKeys(options.consumers ?? [], options.now);
-  const keyedRoutes = parsed.filter((r) => r.options.requireApiKey);
-  if (keyedRoutes.length > 0 && !options.consumers?.length) {
-    throw new Error(`routes['${keyedRoutes[0].key}'].requireApiKey: pass consumers (name and apiKey) so the dev server has keys to accept`);
-  }
   const host = options.host ?? '127.0.0.1';
   const stage = options.stage ?? DEV_LIMITS.stageName;
   const keyPrefix = options.keyPrefix ?? 'dev';

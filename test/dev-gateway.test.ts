@@ -163,6 +163,21 @@ describe('API keys and usage plans', () => {
     expect((await json(wrong)).code).toBe('INVALID_API_KEY');
   });
 
+  test('the dev server refuses key settings synth refuses', async () => {
+    const hello = path.join(dir, 'hello.js');
+    await expect(createDevServer({ routes: { 'GET /p': { entry: hello, requireApiKey: true } }, port: 0, log: () => undefined })).rejects.toThrow(
+      /^routes\['GET \/p'\]\.requireApiKey: the API has no consumers/,
+    );
+    await expect(
+      createDevServer({
+        routes: { 'GET /p': { entry: hello, requireApiKey: true, cache: { edge: { ttl: Duration.seconds(5) } } } },
+        consumers: [{ name: 'a', apiKey: KEY_QUOTA }],
+        port: 0,
+        log: () => undefined,
+      }),
+    ).rejects.toThrow(/requireApiKey: an edge-cached route is answered by CloudFront without the key being checked/);
+  });
+
   test('the quota runs out with 429 and comes back the next day', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 4; i++) statuses.push((await get('/partner', { 'x-api-key': KEY_QUOTA })).status);
