@@ -84,6 +84,22 @@ describe('route functions', () => {
     expect(actionsOf('GET /health')).toEqual([]);
   });
 
+  test('VPC functions get "*" only for the Describe actions; ENI changes stay in the account and region', () => {
+    const role = functionOf('GET /items/{id}').Properties.Role['Fn::GetAtt'][0];
+    const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: role }] } });
+    const statements = Object.values(policies).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+    const ec2 = statements.filter((st: any) => [st.Action].flat().some((a: string) => a.startsWith('ec2:')));
+    const wildcard = ec2.filter((st: any) => st.Resource === '*').flatMap((st: any) => [st.Action].flat());
+    expect(wildcard.sort()).toEqual(['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets']);
+    const scoped = ec2.filter((st: any) => st.Resource !== '*');
+    expect(scoped).toHaveLength(1);
+    expect([scoped[0].Action].flat().sort()).toEqual([
+      'ec2:AssignPrivateIpAddresses', 'ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface', 'ec2:UnassignPrivateIpAddresses',
+    ]);
+    expect(JSON.stringify(scoped[0].Resource)).toContain(':ec2:');
+    expect(JSON.stringify(scoped[0].Resource)).toContain('AWS::AccountId');
+  });
+
   test('routes tell their handler the cache settings through the environment', () => {
     expect(functionOf('GET /items').Properties.Environment.Variables).toMatchObject({
       ROUTE_CACHE_CONTROL: 'public, max-age=0, s-maxage=30, stale-while-revalidate=30, stale-if-error=300',

@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -200,17 +200,24 @@ export class StatelessFunction extends NodejsFunction {
     if (!props.role) {
       logGroup.grantWrite(role);
       if (settings.vpc) {
-        // What AWSLambdaVPCAccessExecutionRole grants, without the managed policy (AwsSolutions-IAM4).
+        // What AWSLambdaVPCAccessExecutionRole grants, without the managed policy (AwsSolutions-IAM4),
+        // and narrower: only the two Describe actions need "*" (they have no resource-level
+        // permissions); the ENI actions are held to this account and region's EC2 resources.
         this.addWildcardResourcePolicy(
-          [
-            'ec2:CreateNetworkInterface',
-            'ec2:DescribeNetworkInterfaces',
-            'ec2:DescribeSubnets',
-            'ec2:DeleteNetworkInterface',
-            'ec2:AssignPrivateIpAddresses',
-            'ec2:UnassignPrivateIpAddresses',
-          ],
-          'EC2 network-interface actions for VPC placement accept only Resource "*"',
+          ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets'],
+          'ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets support no resource-level permissions, so they accept only Resource "*"',
+        );
+        const stack = Stack.of(this);
+        const accountEc2Resources = `arn:${stack.partition}:ec2:${stack.region}:${stack.account}:*/*`;
+        this.addToRolePolicy(new iam.PolicyStatement({
+          actions: ['ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+          resources: [accountEc2Resources],
+        }));
+        acknowledge(
+          this.role!,
+          'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:*/*]',
+          'Lambda creates, re-addresses and deletes the function\'s network interfaces with ids unknown at deploy time; ' +
+            'the ENI actions are held to this account and region (the Lambda guide asks for all resource ids on DeleteNetworkInterface)',
         );
       }
       if (settings.tracing !== lambda.Tracing.DISABLED) {
