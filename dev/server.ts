@@ -314,6 +314,8 @@ export async function createDevServer(options: DevServerOptions): Promise<DevSer
           xCache = X_CACHE.hit;
           response = withHeaders(hit.response, [['Age', String(hit.ageSeconds)]]);
         } else {
+          // Taken before the origin request: a purge seen while it runs keeps its response out of the edge.
+          const fillStartedAt = edge.beginFill();
           const event = toProxyEvent(
             { method, path: rawPath, query: plan.query, headers: plan.headers, body, sourceIp: viewer.sourceIp },
             { resourcePath: route.path, pathParameters },
@@ -324,8 +326,9 @@ export async function createDevServer(options: DevServerOptions): Promise<DevSer
           if (cached) {
             outcome.edge = 'miss';
             const ttl = edgeTtlSeconds(route, response.statusCode, headerValue(response.headers, 'cache-control'));
-            edge.store(plan.cacheKey, route.key, plan.viewerPath, response, ttl);
+            const stored = edge.store(plan.cacheKey, route.key, plan.viewerPath, response, ttl, fillStartedAt);
             if (ttl === 0 && response.statusCode < 400) outcome.notes.push('not stored at the edge (Cache-Control)');
+            else if (!stored && ttl > 0) outcome.notes.push('not stored at the edge (purged while computed)');
           }
           if (method !== 'GET') {
             const purged = edgeEnabled ? edge.invalidate(purgePathsForWrite(parsed, pathParameters)) : 0;
