@@ -87,30 +87,38 @@ export class FaultServer {
 
   /**
    * Runs one command as a client with a `timeoutMs` deadline sees it: after the round trip,
-   * unless the server is frozen (then at the thaw, or a timeout first) or down (refused).
+   * unless the server is frozen (then at the thaw) or down (refused). A command still waiting
+   * at its deadline rejects with a timeout, and may or may not run later (`runsAfterThaw`), as a
+   * command left in a socket buffer does.
    */
   async run<T>(command: Command<T>, timeoutMs: number, session: { restarts: number }): Promise<T> {
+    const { sleep } = this.options;
     if (this.down) {
-      await this.options.sleep(1);
+      await sleep(1);
       throw new Error('connect ECONNREFUSED (simulated)');
     }
-    await this.options.sleep((this.options.latencyMs ?? (() => 0))() / 2);
-    if (this.frozen) {
-      const frozen = this.frozen;
-      const outcome = await Promise.race([
-        frozen.then(() => 'thawed' as const),
-        this.options.sleep(timeoutMs).then(() => 'timeout' as const),
-      ]);
-      if (outcome === 'timeout') {
-        // The command sits in the socket buffer: it may still run when the server thaws.
-        if ((this.options.runsAfterThaw ?? (() => true))()) void frozen.then(() => (this.down ? undefined : command(this.data)));
-        throw new CacheTimeoutError('command', timeoutMs);
-      }
+    const latency = (this.options.latencyMs ?? (() => 0))();
+    let abandoned = false;
+    const attempt = (async () => {
+      await sleep(latency / 2);
+      while (this.frozen) await this.frozen;
       if (this.down || session.restarts !== this.restarts) throw new Error('connection lost (simulated)');
+      if (abandoned && !(this.options.runsAfterThaw ?? (() => true))()) return undefined as T;
+      const result = command(this.data);
+      await sleep(latency / 2);
+      return result;
+    })();
+    let timer = false;
+    const deadline = sleep(timeoutMs).then(() => {
+      timer = true;
+    });
+    const outcome = await Promise.race([attempt.then((value) => ({ value })), deadline.then(() => undefined)]);
+    if (outcome === undefined || timer) {
+      abandoned = true;
+      attempt.catch(() => undefined);
+      throw new CacheTimeoutError('command', timeoutMs);
     }
-    const result = command(this.data);
-    await this.options.sleep((this.options.latencyMs ?? (() => 0))() / 2);
-    return result;
+    return outcome.value;
   }
 }
 

@@ -1,0 +1,429 @@
+/**
+ * A deterministic, seeded simulation of the whole read path under writes and faults, driving the
+ * REAL CacheClient (lambda/runtime/cache/cache-aside.ts) and the REAL dev edge cache
+ * (dev/edge-cache.ts) on a simulated clock:
+ *
+ *   viewers ──▶ edge (DevEdgeCache) ──miss──▶ API containers (one CacheClient each) ──▶ table
+ *   API writers: commit, then invalidate through their container's CacheClient, then acknowledge
+ *   direct writers: commit only (another service writing the table)
+ *   stream: every commit, delivered after a random delay (so reordered), to a purge container
+ *           that invalidates the key (retrying until confirmed), and only then starts the edge
+ *           invalidation, which completes tens of seconds later
+ *   faults: the cache server frozen (SIGSTOP), killed and restarted from an older snapshot,
+ *           or overloaded (commands past their timeout, the breaker opens with the cache fine)
+ *
+ * Every read is checked against the coherence contract (lambda/runtime/cache/README.md): a read
+ * that starts after a write's bound must return that write's version or a newer one.
+ */
+import { CacheClient } from '../../lambda/runtime/cache/cache-aside';
+import { DevEdgeCache, EdgeResponse } from '../../dev/edge-cache';
+import { FaultServer, FaultStoreClient } from './fault-store';
+
+/** A min-heap of timed events on a simulated clock; microtasks run to completion between events. */
+export class SimClock {
+  now = 0;
+  private sequence = 0;
+  private readonly heap: { t: number; s: number; run: () => void }[] = [];
+
+  at(t: number, run: () => void): void {
+    const heap = this.heap;
+    heap.push({ t, s: this.sequence++, run });
+    let i = heap.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.before(heap[i], heap[parent])) break;
+      [heap[i], heap[parent]] = [heap[parent], heap[i]];
+      i = parent;
+    }
+  }
+
+  readonly sleep = (ms: number): Promise<void> => new Promise((resolve) => this.at(this.now + Math.max(0, ms), resolve));
+
+  async run(untilMs: number): Promise<void> {
+    while (this.heap.length > 0 && this.heap[0].t <= untilMs) {
+      const next = this.pop();
+      this.now = next.t;
+      next.run();
+      // Let every promise chain the event resumed settle before the next event.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    this.now = untilMs;
+  }
+
+  /** Runs events until `promise` settles; fails when nothing is left to run before it does. */
+  async drive<T>(promise: Promise<T>): Promise<T> {
+    let settled = false;
+    const watched = promise.finally(() => {
+      settled = true;
+    });
+    watched.catch(() => undefined);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    while (!settled) {
+      if (this.heap.length === 0) throw new Error('simulation deadlock: no event left and the final reads have not settled');
+      const next = this.pop();
+      this.now = next.t;
+      next.run();
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    return watched;
+  }
+
+  private before(a: { t: number; s: number }, b: { t: number; s: number }): boolean {
+    return a.t < b.t || (a.t === b.t && a.s < b.s);
+  }
+
+  private pop(): { t: number; s: number; run: () => void } {
+    const heap = this.heap;
+    const top = heap[0];
+    const last = heap.pop()!;
+    if (heap.length > 0) {
+      heap[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < heap.length && this.before(heap[l], heap[m])) m = l;
+        if (r < heap.length && this.before(heap[r], heap[m])) m = r;
+        if (m === i) break;
+        [heap[i], heap[m]] = [heap[m], heap[i]];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
+/** mulberry32: small, fast, seeded. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export type Fault =
+  | { readonly kind: 'freeze'; readonly at: number; readonly forMs: number }
+  | { readonly kind: 'restart-from-snapshot'; readonly at: number; readonly downMs: number; readonly snapshotAgeMs: number }
+  | { readonly kind: 'overload'; readonly at: number; readonly forMs: number; readonly probability: number };
+
+export interface Scenario {
+  readonly name: string;
+  readonly durationMs: number;
+  readonly faults: readonly Fault[];
+  /** API containers (each its own CacheClient and connection). @default 4 */
+  readonly containers?: number;
+  readonly viewers?: number;
+  readonly apiWriters?: number;
+  readonly directWriters?: number;
+  readonly ids?: number;
+  /** Share of viewer reads sent to the API directly rather than through the edge. @default SIM.directReadShare */
+  readonly directReadShare?: number;
+}
+
+/** Timing of the simulated services, also the inputs of the contract's bounds. */
+export const SIM = {
+  commandTimeoutMs: 100,
+  repairIntervalMs: 250,
+  opLatencyMs: [0.2, 1.5] as const,
+  loadLatencyMs: [2, 15] as const,
+  streamDelayMs: [100, 1500] as const,
+  streamRetryMs: 1000,
+  /** Share of stream deliveries whose purge fails once for reasons of its own (throttling, a cold start). */
+  purgeFlakiness: 0.05,
+  invalidationMs: [5_000, 30_000] as const,
+  edgeTtlSeconds: 60,
+  dataTtlSeconds: 300,
+  viewerPauseMs: [5, 40] as const,
+  writerPauseMs: [100, 600] as const,
+  /** Share of viewer reads that go to the API directly (not through the edge). */
+  directReadShare: 0.3,
+};
+
+interface Write {
+  readonly id: number;
+  readonly version: number;
+  readonly api: boolean;
+  readonly committedAt: number;
+  /** Acknowledged (API writes) or committed (direct writes). */
+  ackedAt: number;
+  confirmed: boolean;
+  dataPurgedAt?: number;
+  edgePurgedAt?: number;
+}
+
+interface Read {
+  readonly layer: 'data' | 'edge';
+  readonly id: number;
+  readonly startedAt: number;
+  readonly version: number;
+}
+
+export interface LayerReport {
+  readonly reads: number;
+  readonly staleReads: number;
+  /** Reads past the contract's bound that returned an older version than a write acknowledged before. */
+  readonly violations: number;
+  /** Longest time between a write's acknowledgement and a read starting after it that still returned an older version. */
+  readonly worstStalenessMs: number;
+  readonly p99StalenessMs: number;
+}
+
+export interface SimReport {
+  readonly scenario: string;
+  readonly seed: number;
+  readonly writes: number;
+  readonly unconfirmedWrites: number;
+  readonly data: LayerReport;
+  readonly edge: LayerReport;
+  /** Longest commit-to-completion of an edge invalidation. */
+  readonly worstEdgePurgeMs: number;
+  /** Every id read back at the end (from the cache, then the edge) equals its last write. */
+  readonly finalMismatches: number;
+  readonly examples: string[];
+}
+
+const between = (random: () => number, [lo, hi]: readonly [number, number]) => lo + (hi - lo) * random();
+
+export async function simulate(scenario: Scenario, seed: number): Promise<SimReport> {
+  const random = seededRandom(seed);
+  const clock = new SimClock();
+  const faults = scenario.faults;
+  const overloaded = () => faults.some((f) => f.kind === 'overload' && clock.now >= f.at && clock.now < f.at + f.forMs && random() < f.probability);
+  const server = new FaultServer({
+    now: () => clock.now,
+    sleep: clock.sleep,
+    latencyMs: () => (overloaded() ? SIM.commandTimeoutMs * 1.5 : between(random, SIM.opLatencyMs)),
+    runsAfterThaw: () => random() < 0.5,
+  });
+  const client = () =>
+    new CacheClient({
+      ttlSeconds: SIM.dataTtlSeconds,
+      negativeTtlSeconds: 5,
+      jitter: 0.1,
+      store: new FaultStoreClient(server, SIM.commandTimeoutMs),
+      leaseWaitMs: 0, // losers of a lease load without waiting: no real timers inside the client
+      now: () => clock.now,
+      random,
+      repairIntervalMs: SIM.repairIntervalMs,
+      schedule: (run, ms) => clock.at(clock.now + ms, run),
+    });
+  const containers = Array.from({ length: scenario.containers ?? 4 }, client);
+  const purger = client();
+  const edge = new DevEdgeCache(() => clock.now);
+  const ids = scenario.ids ?? 12;
+  const table = new Map<number, number>();
+  const writes = new Map<number, Write[]>();
+  const reads: Read[] = [];
+  for (let id = 0; id < ids; id++) {
+    table.set(id, 0);
+    writes.set(id, []);
+  }
+  const end = scenario.durationMs;
+  const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)];
+
+  const load = async (id: number) => {
+    await clock.sleep(between(random, SIM.loadLatencyMs) / 2);
+    const version = table.get(id);
+    await clock.sleep(between(random, SIM.loadLatencyMs) / 2);
+    return { id, version };
+  };
+
+  /** GET /items/{id} in an API container: the data layer. */
+  const handler = async (id: number): Promise<number> => {
+    const startedAt = clock.now;
+    const value = await pick(containers).get(`item:${id}`, () => load(id));
+    const version = value?.version ?? -1;
+    reads.push({ layer: 'data', id, startedAt, version });
+    return version;
+  };
+
+  const viewer = async () => {
+    while (clock.now < end) {
+      await clock.sleep(between(random, SIM.viewerPauseMs));
+      const id = Math.floor(random() * ids);
+      if (random() < (scenario.directReadShare ?? SIM.directReadShare)) {
+        await handler(id);
+        continue;
+      }
+      const startedAt = clock.now;
+      const path = `/items/${id}`;
+      const hit = edge.lookup(path);
+      let version: number;
+      if (hit) {
+        version = Number(hit.response.body.toString());
+      } else {
+        const fillStartedAt = edge.beginFill?.();
+        version = await handler(id);
+        const response: EdgeResponse = { statusCode: 200, headers: [], body: Buffer.from(String(version)) };
+        edge.store(path, 'GET /items/{id}', path, response, SIM.edgeTtlSeconds, fillStartedAt);
+      }
+      reads.push({ layer: 'edge', id, startedAt, version });
+    }
+  };
+
+  const commit = (id: number, api: boolean): Write => {
+    const version = table.get(id)! + 1;
+    table.set(id, version);
+    const write: Write = { id, version, api, committedAt: clock.now, ackedAt: clock.now, confirmed: !api };
+    writes.get(id)!.push(write);
+    void streamPurge(write);
+    return write;
+  };
+
+  const apiWriter = async () => {
+    while (clock.now < end) {
+      await clock.sleep(between(random, SIM.writerPauseMs));
+      const id = Math.floor(random() * ids);
+      await clock.sleep(1); // the handler's own work
+      const write = commit(id, true);
+      write.confirmed = await pick(containers).invalidate(`item:${id}`);
+      write.ackedAt = clock.now;
+    }
+  };
+
+  const directWriter = async () => {
+    while (clock.now < end) {
+      await clock.sleep(between(random, SIM.writerPauseMs) * 2);
+      commit(Math.floor(random() * ids), false);
+    }
+  };
+
+  /** The stream's purge of one record: data cache first, retried until confirmed, then the edge. */
+  const streamPurge = async (write: Write) => {
+    await clock.sleep(between(random, SIM.streamDelayMs));
+    for (;;) {
+      const flaky = random() < SIM.purgeFlakiness;
+      if (!flaky && (await purger.invalidate(`item:${write.id}`))) break;
+      await clock.sleep(SIM.streamRetryMs);
+    }
+    write.dataPurgedAt = clock.now;
+    await clock.sleep(between(random, SIM.invalidationMs));
+    edge.invalidate([`/items/${write.id}`]);
+    write.edgePurgedAt = clock.now;
+  };
+
+  for (const fault of faults) {
+    if (fault.kind === 'freeze') {
+      clock.at(fault.at, () => server.freeze());
+      clock.at(fault.at + fault.forMs, () => server.unfreeze());
+    } else if (fault.kind === 'restart-from-snapshot') {
+      let snapshot: ReturnType<FaultServer['snapshot']> | undefined;
+      clock.at(fault.at - fault.snapshotAgeMs, () => (snapshot = server.snapshot()));
+      clock.at(fault.at, () => server.kill());
+      clock.at(fault.at + fault.downMs, () => server.restart(snapshot));
+    }
+  }
+
+  const loops = [
+    ...Array.from({ length: scenario.viewers ?? 8 }, viewer),
+    ...Array.from({ length: scenario.apiWriters ?? 2 }, apiWriter),
+    ...Array.from({ length: scenario.directWriters ?? 1 }, directWriter),
+  ];
+  // Run past the end so every purge (edge invalidations take up to 30 s) completes.
+  await clock.run(end + SIM.invalidationMs[1] + 10_000);
+  await Promise.all(loops);
+
+  // The final read-back, once everything has settled: through each container, then the edge.
+  let finalMismatches = 0;
+  await clock.drive((async () => {
+    for (let id = 0; id < ids; id++) {
+      for (const container of containers) {
+        const value = await container.get(`item:${id}`, () => load(id));
+        if (value?.version !== table.get(id)) finalMismatches++;
+      }
+      const hit = edge.lookup(`/items/${id}`);
+      if (hit && Number(hit.response.body.toString()) !== table.get(id)) finalMismatches++;
+    }
+  })());
+
+  return {
+    scenario: scenario.name,
+    seed,
+    writes: [...writes.values()].reduce((n, w) => n + w.length, 0),
+    unconfirmedWrites: [...writes.values()].flat().filter((w) => w.api && !w.confirmed).length,
+    data: judge(reads, writes, 'data', (w) => dataBound(w, faults)),
+    edge: judge(reads, writes, 'edge', (w) => w.edgePurgedAt ?? Infinity),
+    worstEdgePurgeMs: Math.max(0, ...[...writes.values()].flat().map((w) => (w.edgePurgedAt ?? Infinity) - w.committedAt)),
+    finalMismatches,
+    examples: violations(reads, writes, faults).slice(0, 5),
+  };
+}
+
+/** The end of the cache fault that `t` falls in (or `t` itself when the cache is reachable then). */
+function reachableAgain(t: number, faults: readonly Fault[]): number {
+  let at = t;
+  for (const f of faults) {
+    const start = f.at;
+    const stop = f.kind === 'restart-from-snapshot' ? f.at + f.downMs : f.at + f.forMs;
+    // A command sent up to one timeout before the fault may be caught by it.
+    if (at >= start - SIM.commandTimeoutMs && at < stop) at = stop;
+  }
+  return at;
+}
+
+/**
+ * The contract's bound for the data layer:
+ * - API write confirmed by the cache: its acknowledgement (B = 0);
+ * - API write the cache did not confirm: the cache reachable again + one repair interval
+ *   (+ one timed-out attempt and a round trip);
+ * - any write, through the stream: the longest delivery delay, plus the repair when the cache
+ *   was unreachable at delivery.
+ */
+export function dataBound(w: Write, faults: readonly Fault[]): number {
+  const repair = SIM.repairIntervalMs + SIM.commandTimeoutMs + 2 * SIM.opLatencyMs[1];
+  if (w.api && w.confirmed) return w.ackedAt;
+  if (w.api) return reachableAgain(w.ackedAt, faults) + repair;
+  const delivered = w.committedAt + SIM.streamDelayMs[1];
+  const again = reachableAgain(delivered, faults);
+  return again === delivered ? delivered + SIM.opLatencyMs[1] * 2 : again + repair;
+}
+
+function judge(reads: readonly Read[], writes: Map<number, Write[]>, layer: Read['layer'], bound: (w: Write) => number): LayerReport {
+  const staleness: number[] = [];
+  let violations = 0;
+  let count = 0;
+  for (const read of reads) {
+    if (read.layer !== layer) continue;
+    count++;
+    let worst = 0;
+    let violated = false;
+    for (const w of writes.get(read.id)!) {
+      if (w.version <= read.version || w.ackedAt > read.startedAt) continue;
+      worst = Math.max(worst, read.startedAt - w.ackedAt + 1e-9);
+      if (read.startedAt >= bound(w)) violated = true;
+    }
+    staleness.push(worst);
+    if (violated) violations++;
+  }
+  const sorted = [...staleness].sort((a, b) => a - b);
+  return {
+    reads: count,
+    staleReads: staleness.filter((s) => s > 0).length,
+    violations,
+    worstStalenessMs: Math.round(sorted[sorted.length - 1] ?? 0),
+    p99StalenessMs: Math.round(sorted[Math.floor(sorted.length * 0.99)] ?? 0),
+  };
+}
+
+function violations(reads: readonly Read[], writes: Map<number, Write[]>, faults: readonly Fault[]): string[] {
+  const out: string[] = [];
+  for (const read of reads) {
+    for (const w of writes.get(read.id)!) {
+      if (w.version <= read.version || w.ackedAt > read.startedAt) continue;
+      const bound = read.layer === 'data' ? dataBound(w, faults) : w.edgePurgedAt ?? Infinity;
+      if (read.startedAt >= bound) {
+        out.push(
+          `${read.layer} read of ${read.id} at ${read.startedAt.toFixed(1)} ms returned v${read.version}; ` +
+            `v${w.version} (${w.api ? 'API' : 'direct'}${w.api ? (w.confirmed ? ', confirmed' : ', unconfirmed') : ''}) acknowledged at ${w.ackedAt.toFixed(1)} ms, bound ${bound.toFixed(1)} ms`,
+        );
+        break;
+      }
+    }
+  }
+  return out;
+}
