@@ -1,0 +1,238 @@
+/**
+ * The coherence contract end to end over HTTP: the catalog routes on the dev server (real
+ * handlers, dev edge cache, data cache in a real redis-server, in-memory table), readers and
+ * writers going on while redis is frozen (SIGSTOP) or killed and restarted from an RDB snapshot
+ * taken before later writes. The dev server is one process, the writer's own: the contract's
+ * bound is 0 for every acknowledged write, so no read that starts after a write's 200 may return
+ * an older price, and at the end every id reads back its last acknowledged write.
+ *
+ * Redis's breaker cool-down (5 s) is waited out before the final read-back: with the breaker
+ * open every read goes to the table, which is what hid the stale entries until then.
+ */
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { catalogRoutes } from '../../lib/sample/catalog-routes';
+import { CATALOG_DATA_PURGE } from '../../lambda/catalog/cache-keys';
+import { createDevServer, DevServer } from '../../dev/server';
+import { freePort, requireBinary } from '../support/servers';
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const BREAKER_COOLDOWN_MS = 5_000;
+
+/** redis-server with an RDB file it reloads on restart (as its default configuration does). */
+class SnapshottingRedis {
+  private child: ChildProcess | undefined;
+  readonly dir = mkdtempSync(path.join(tmpdir(), 'cca-rdb-'));
+
+  private constructor(readonly port: number) {}
+
+  static async start(): Promise<SnapshottingRedis> {
+    const redis = new SnapshottingRedis(await freePort());
+    await redis.launch();
+    return redis;
+  }
+
+  /** SAVE: what a periodic snapshot writes; a restart loads it back. */
+  save(): void {
+    execFileSync(requireBinary('redis-cli'), ['-h', '127.0.0.1', '-p', String(this.port), 'save']);
+  }
+
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
+  async kill(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGCONT');
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  async launch(): Promise<void> {
+    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--dbfilename', 'dump.rdb', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'];
+    this.child = spawn(requireBinary('redis-server'), args, { stdio: 'ignore' });
+    for (let i = 0; ; i++) {
+      try {
+        execFileSync(requireBinary('redis-cli'), ['-h', '127.0.0.1', '-p', String(this.port), 'ping'], { stdio: 'ignore' });
+        return;
+      } catch {
+        if (i > 200) throw new Error('redis-server did not start');
+        await sleep(20);
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.kill();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+interface Ack {
+  readonly price: number;
+  readonly ackedAt: number;
+}
+
+/** Readers and writers against the dev server; writes to one id are sequential (one writer owns it), prices only grow. */
+class Load {
+  readonly acks = new Map<string, Ack[]>();
+  staleReads = 0;
+  reads = 0;
+  readonly examples: string[] = [];
+  private price = 0;
+  private running = false;
+  private loops: Promise<void>[] = [];
+
+  constructor(
+    private readonly url: string,
+    readonly ids: readonly string[],
+  ) {
+    for (const id of ids) this.acks.set(id, []);
+  }
+
+  async put(id: string): Promise<void> {
+    const price = ++this.price;
+    const res = await fetch(`${this.url}/items/${id}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: `item ${id}`, price }),
+    });
+    expect(res.status).toBe(200);
+    await res.arrayBuffer();
+    this.acks.get(id)!.push({ price, ackedAt: performance.now() });
+  }
+
+  /** One read, judged: stale if a write acknowledged before it started has a higher price. */
+  async get(id: string): Promise<number> {
+    const startedAt = performance.now();
+    const res = await fetch(`${this.url}/items/${id}`);
+    expect(res.status).toBe(200);
+    const { price } = (await res.json()) as { price: number };
+    this.reads++;
+    const newer = this.acks.get(id)!.find((a) => a.ackedAt <= startedAt && a.price > price);
+    if (newer) {
+      this.staleReads++;
+      if (this.examples.length < 5) {
+        this.examples.push(`GET ${id} returned price ${price}, ${(startedAt - newer.ackedAt).toFixed(0)} ms after price ${newer.price} was acknowledged (${res.headers.get('x-cache')}, data ${res.headers.get('x-data-cache')})`);
+      }
+    }
+    return price;
+  }
+
+  start(readers = 4, writers = 2): void {
+    this.running = true;
+    const pick = (list: readonly string[]) => list[Math.floor(Math.random() * list.length)];
+    for (let r = 0; r < readers; r++) {
+      this.loops.push((async () => {
+        while (this.running) await this.get(pick(this.ids));
+      })());
+    }
+    for (let w = 0; w < writers; w++) {
+      const owned = this.ids.filter((_, i) => i % writers === w);
+      this.loops.push((async () => {
+        while (this.running) {
+          await this.put(pick(owned));
+          await sleep(10);
+        }
+      })());
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await Promise.all(this.loops);
+    this.loops = [];
+  }
+
+  /** Reads every id once and counts those that differ from their last acknowledged write. */
+  async finalMismatches(): Promise<number> {
+    let mismatches = 0;
+    for (const id of this.ids) {
+      const acks = this.acks.get(id)!;
+      const last = acks[acks.length - 1];
+      if (last && (await this.get(id)) !== last.price) mismatches++;
+    }
+    return mismatches;
+  }
+}
+
+describe('the catalog on the dev server with a real redis-server: 0 stale reads after the bound', () => {
+  let redis: SnapshottingRedis;
+  let server: DevServer;
+
+  beforeEach(async () => {
+    redis = await SnapshottingRedis.start();
+    server = await createDevServer({
+      routes: catalogRoutes(),
+      dataPurge: CATALOG_DATA_PURGE,
+      port: 0,
+      keyPrefix: `coh${redis.port}`,
+      environment: {
+        TABLE_NAME: 'memory',
+        DATA_CACHE_ENGINE: 'redis',
+        DATA_CACHE_ENDPOINT: `127.0.0.1:${redis.port}`,
+        DATA_CACHE_TLS: 'false',
+        DATA_CACHE_AUTH: 'none',
+      },
+      log: () => undefined,
+    });
+  });
+
+  afterEach(async () => {
+    await server?.close();
+    await redis?.stop();
+  });
+
+  const ids = (label: string) => Array.from({ length: 20 }, (_, i) => `${label}-${i}`);
+
+  test('redis frozen (SIGSTOP) with writes going on, then thawed', async () => {
+    const load = new Load(server.url, ids('freeze'));
+    for (const id of load.ids) await load.put(id);
+    for (const id of load.ids) await load.get(id); // cached in redis
+    load.start();
+    await sleep(300);
+    redis.pause();
+    await sleep(1_500);
+    redis.resume();
+    await sleep(500);
+    await load.stop();
+    await sleep(BREAKER_COOLDOWN_MS);
+    load.start(4, 0); // reads only, after the cool-down: served from redis again
+    await sleep(500);
+    await load.stop();
+    const finalApiMismatches = await load.finalMismatches();
+    expect({ staleReads: load.staleReads, finalApiMismatches, examples: load.examples }).toEqual({ staleReads: 0, finalApiMismatches: 0, examples: [] });
+    expect(load.reads).toBeGreaterThan(100);
+  });
+
+  test('redis killed (SIGKILL) and restarted from an RDB snapshot older than the last writes', async () => {
+    const load = new Load(server.url, ids('restart'));
+    for (const id of load.ids) await load.put(id);
+    for (const id of load.ids) await load.get(id);
+    redis.save(); // the snapshot holds every id's first price
+    for (const id of load.ids) await load.put(id); // confirmed invalidations, undone by the restart
+    for (const id of load.ids) await load.get(id);
+    load.start(4, 1);
+    await sleep(300);
+    await redis.kill();
+    await sleep(700);
+    await redis.launch(); // reloads dump.rdb
+    await sleep(300);
+    await load.stop();
+    await sleep(BREAKER_COOLDOWN_MS);
+    load.start(4, 0);
+    await sleep(500);
+    await load.stop();
+    const finalApiMismatches = await load.finalMismatches();
+    expect({ staleReads: load.staleReads, finalApiMismatches, examples: load.examples }).toEqual({ staleReads: 0, finalApiMismatches: 0, examples: [] });
+  });
+});
