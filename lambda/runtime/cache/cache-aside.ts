@@ -1,4 +1,4 @@
-import { CircuitBreaker } from './circuit-breaker';
+import { CircuitBreaker, isNodeError } from './circuit-breaker';
 import { decodeEntry, encodeEntry, Entry } from './entry';
 import { DEFAULT_JITTER, DEFAULT_KEY_PREFIX, DEFAULT_MAX_VALUE_BYTES, DEFAULT_NEGATIVE_TTL_SECONDS } from './env';
 import { assertKeyPrefix, entryKeys, EntryKeys, groupGenerationKey } from './keys';
@@ -542,7 +542,8 @@ export class CacheClient {
   private failed(err: unknown): void {
     this.counters.errors++;
     if (err instanceof CacheTimeoutError) this.counters.timeouts++;
-    if (this.breaker.failure()) this.counters.breakerOpened++;
+    // One node of several failing is that node's breaker's business: the other nodes' keys stay cached.
+    if (!isNodeError(err) && this.breaker.failure()) this.counters.breakerOpened++;
   }
 
   private policyDefaults(): CachePolicy {
