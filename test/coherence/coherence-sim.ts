@@ -125,6 +125,31 @@ export interface Scenario {
   readonly directReadShare?: number;
 }
 
+/** The scenarios the contract is checked under (test/coherence/simulation.test.ts, bench/coherence.bench.ts); each failed on the code before issue 9. */
+export const FAULT_SCENARIOS: readonly Scenario[] = [
+  {
+    // No fault: reads of two hot keys in one long-lived container share in-process lookups.
+    name: 'hot keys in one long-lived container (single-flight)',
+    durationMs: 20_000,
+    faults: [],
+    ids: 2,
+    containers: 1,
+    viewers: 12,
+    directReadShare: 1,
+  },
+  { name: 'cache frozen 5 s (SIGSTOP) with writes going on', durationMs: 20_000, faults: [{ kind: 'freeze', at: 8_000, forMs: 5_000 }] },
+  {
+    name: 'cache killed, restarted 2 s later from a 3 s old snapshot',
+    durationMs: 20_000,
+    faults: [{ kind: 'restart-from-snapshot', at: 10_000, downMs: 2_000, snapshotAgeMs: 3_000 }],
+  },
+  {
+    name: 'overload: half the commands past their timeout for 4 s (breaker opens, cache fine)',
+    durationMs: 20_000,
+    faults: [{ kind: 'overload', at: 6_000, forMs: 4_000, probability: 0.5 }],
+  },
+];
+
 /** Timing of the simulated services, also the inputs of the contract's bounds. */
 export const SIM = {
   commandTimeoutMs: 100,
@@ -171,6 +196,8 @@ export interface LayerReport {
   /** Longest time between a write's acknowledgement and a read starting after it that still returned an older version. */
   readonly worstStalenessMs: number;
   readonly p99StalenessMs: number;
+  /** The same, counting API writes only (B = 0 when the invalidation was confirmed). */
+  readonly worstAfterApiWriteMs: number;
 }
 
 export interface SimReport {
@@ -182,6 +209,8 @@ export interface SimReport {
   readonly edge: LayerReport;
   /** Longest commit-to-completion of an edge invalidation. */
   readonly worstEdgePurgeMs: number;
+  /** Longest commit-to-confirmation of a stream purge (the data bound of direct writes). */
+  readonly worstStreamPurgeMs: number;
   /** Every id read back at the end (from the cache, then the edge) equals its last write. */
   readonly finalMismatches: number;
   readonly examples: string[];
@@ -349,6 +378,7 @@ export async function simulate(scenario: Scenario, seed: number): Promise<SimRep
     data: judge(reads, writes, 'data', (w) => dataBound(w, faults)),
     edge: judge(reads, writes, 'edge', (w) => w.edgePurgedAt ?? Infinity),
     worstEdgePurgeMs: Math.max(0, ...[...writes.values()].flat().map((w) => (w.edgePurgedAt ?? Infinity) - w.committedAt)),
+    worstStreamPurgeMs: Math.max(0, ...[...writes.values()].flat().map((w) => (w.dataPurgedAt ?? Infinity) - w.committedAt)),
     finalMismatches,
     examples: violations(reads, writes, faults).slice(0, 5),
   };
@@ -371,22 +401,24 @@ function reachableAgain(t: number, faults: readonly Fault[]): number {
  * - API write confirmed by the cache: its acknowledgement (B = 0);
  * - API write the cache did not confirm: the cache reachable again + one repair interval
  *   (+ one timed-out attempt and a round trip);
- * - any write, through the stream: the longest delivery delay, plus the repair when the cache
- *   was unreachable at delivery.
+ *   (never later than the stream purge, below);
+ * - a direct write: the stream purge's latency, i.e. when the purge's invalidation was confirmed
+ *   (delivery delay, the purge's own retries, the cache being unreachable); its worst case is
+ *   reported as `worstStreamPurgeMs`.
  */
 export function dataBound(w: Write, faults: readonly Fault[]): number {
   const repair = SIM.repairIntervalMs + SIM.commandTimeoutMs + 2 * SIM.opLatencyMs[1];
+  const streamPurged = w.dataPurgedAt ?? Infinity;
   if (w.api && w.confirmed) return w.ackedAt;
-  if (w.api) return reachableAgain(w.ackedAt, faults) + repair;
-  const delivered = w.committedAt + SIM.streamDelayMs[1];
-  const again = reachableAgain(delivered, faults);
-  return again === delivered ? delivered + SIM.opLatencyMs[1] * 2 : again + repair;
+  if (w.api) return Math.min(reachableAgain(w.ackedAt, faults) + repair, streamPurged);
+  return streamPurged;
 }
 
 function judge(reads: readonly Read[], writes: Map<number, Write[]>, layer: Read['layer'], bound: (w: Write) => number): LayerReport {
   const staleness: number[] = [];
   let violations = 0;
   let count = 0;
+  let worstApi = 0;
   for (const read of reads) {
     if (read.layer !== layer) continue;
     count++;
@@ -395,6 +427,7 @@ function judge(reads: readonly Read[], writes: Map<number, Write[]>, layer: Read
     for (const w of writes.get(read.id)!) {
       if (w.version <= read.version || w.ackedAt > read.startedAt) continue;
       worst = Math.max(worst, read.startedAt - w.ackedAt + 1e-9);
+      if (w.api) worstApi = Math.max(worstApi, read.startedAt - w.ackedAt);
       if (read.startedAt >= bound(w)) violated = true;
     }
     staleness.push(worst);
@@ -407,6 +440,7 @@ function judge(reads: readonly Read[], writes: Map<number, Write[]>, layer: Read
     violations,
     worstStalenessMs: Math.round(sorted[sorted.length - 1] ?? 0),
     p99StalenessMs: Math.round(sorted[Math.floor(sorted.length * 0.99)] ?? 0),
+    worstAfterApiWriteMs: Math.round(worstApi),
   };
 }
 
