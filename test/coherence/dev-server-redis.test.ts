@@ -235,4 +235,28 @@ describe('the catalog on the dev server with a real redis-server: 0 stale reads 
     const finalApiMismatches = await load.finalMismatches();
     expect({ staleReads: load.staleReads, finalApiMismatches, examples: load.examples }).toEqual({ staleReads: 0, finalApiMismatches: 0, examples: [] });
   });
+
+  test('CPU overload: the event loop stalls, commands miss their deadlines and the breaker opens with redis healthy', async () => {
+    const load = new Load(server.url, ids('overload'));
+    for (const id of load.ids) await load.put(id);
+    for (const id of load.ids) await load.get(id);
+    load.start();
+    await sleep(200);
+    for (let i = 0; i < 6; i++) {
+      // The process is too busy to read replies in time: what a saturated CPU does to the timeouts.
+      const until = Date.now() + 250;
+      while (Date.now() < until) {
+        // busy
+      }
+      await sleep(60);
+    }
+    await sleep(500);
+    await load.stop();
+    await sleep(BREAKER_COOLDOWN_MS);
+    load.start(4, 0);
+    await sleep(500);
+    await load.stop();
+    const finalApiMismatches = await load.finalMismatches();
+    expect({ staleReads: load.staleReads, finalApiMismatches, examples: load.examples }).toEqual({ staleReads: 0, finalApiMismatches: 0, examples: [] });
+  });
 });
