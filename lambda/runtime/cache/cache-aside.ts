@@ -3,6 +3,7 @@ import { decodeEntry, encodeEntry, Entry } from './entry';
 import { DEFAULT_JITTER, DEFAULT_KEY_PREFIX, DEFAULT_MAX_VALUE_BYTES, DEFAULT_NEGATIVE_TTL_SECONDS } from './env';
 import { assertKeyPrefix, entryKeys, EntryKeys, groupGenerationKey } from './keys';
 import { emptyStats } from './stats';
+import { UnconfirmedInvalidations } from './unconfirmed-invalidations';
 import { CacheTimeoutError } from './store';
 import {
   CacheGetOptions,
@@ -80,16 +81,7 @@ export class CacheClient {
   private readonly inFlight = new Map<string, Flight>();
   private readonly refreshes = new Set<Promise<void>>();
   private counters: CacheClientStats = emptyStats();
-  /**
-   * Invalidations the cache has not confirmed, by store key (value keys and generation
-   * counters), with a sequence number so a replay only clears what it actually covered.
-   */
-  private readonly unconfirmed = new Map<string, { readonly group: boolean; readonly sequence: number }>();
-  private sequence = 0;
-  private repairing: Promise<boolean> | undefined;
-  private repairScheduled = false;
-  private readonly repairIntervalMs: number;
-  private readonly schedule: (run: () => void, ms: number) => void;
+  private readonly unconfirmed: UnconfirmedInvalidations;
   /** Entries written before this time are not served: the store reconnected since (see `checkSessions`). */
   private trustFrom = 0;
   private seenSessions: number;
@@ -105,8 +97,12 @@ export class CacheClient {
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.breaker = new CircuitBreaker(options.breaker?.failureThreshold ?? 3, options.breaker?.cooldownMs ?? 5000, this.now);
-    this.repairIntervalMs = options.repairIntervalMs ?? DEFAULT_REPAIR_INTERVAL_MS;
-    this.schedule = options.schedule ?? unrefTimer;
+    this.unconfirmed = new UnconfirmedInvalidations(this.store, options.repairIntervalMs ?? DEFAULT_REPAIR_INTERVAL_MS, options.schedule ?? unrefTimer, {
+      repaired: () => this.counters.repairs++,
+      succeeded: () => this.succeeded(),
+      failed: (err) => this.failed(err),
+      afterPass: () => this.checkSessions(),
+    });
     this.seenSessions = this.store.sessions ?? 0;
   }
 
@@ -120,7 +116,8 @@ export class CacheClient {
 
   /**
    * `get`, also telling how the value was served: `hit`, `stale`, `miss` (loaded), `bypass`
-   * (cache skipped while the circuit breaker is open) or `error` (the cache failed; loaded).
+   * (cache skipped: the circuit breaker is open, or an invalidation of the key is not yet
+   * confirmed by the cache) or `error` (the cache failed; loaded).
    * Handlers report it in the `X-Data-Cache` header and in their metrics.
    */
   async getWithOutcome<T>(key: string, load: Loader<T>, options?: CacheGetOptions): Promise<{ value: T | undefined; outcome: CacheOutcome }> {
@@ -177,11 +174,7 @@ export class CacheClient {
    * returning (Lambda freezes timers between invocations).
    */
   repair(): Promise<boolean> {
-    if (this.unconfirmed.size === 0) return Promise.resolve(true);
-    this.repairing ??= this.replay().finally(() => {
-      this.repairing = undefined;
-    });
-    return this.repairing;
+    return this.unconfirmed.repair();
   }
 
   /** A copy of the counters. */
@@ -200,16 +193,14 @@ export class CacheClient {
 
   async close(): Promise<void> {
     await this.drain();
-    this.closed = true;
+    this.unconfirmed.close();
     await this.store.close();
   }
-
-  private closed = false;
 
   private async lookup<T>(keys: EntryKeys, load: Loader<T>, policy: Lifetimes, flight: Flight): Promise<T | undefined> {
     // Every return below awaits its promise, so the `finally` runs only once the call has settled.
     try {
-      if (!this.breaker.allow() || this.isUnconfirmed(keys)) {
+      if (!this.breaker.allow() || this.unconfirmed.has(keys.key, keys.generationKey)) {
         // An unconfirmed invalidation of this key means the cache may still hold the value it
         // should have deleted: read the origin, and write nothing, until the replay lands.
         this.counters.bypass++;
@@ -455,21 +446,20 @@ export class CacheClient {
    */
   private async invalidation(storeKey: string, group: boolean, run: () => Promise<unknown>): Promise<boolean> {
     this.detach(storeKey, group);
-    const sequence = ++this.sequence;
     // Recorded before sending: a read of the key while the outcome is unknown goes to the origin.
-    this.unconfirmed.set(storeKey, { group, sequence });
+    const sequence = this.unconfirmed.begin(storeKey, group);
     let confirmed = false;
     try {
       await run();
       this.succeeded();
       this.counters.invalidations++;
+      this.unconfirmed.confirmed(storeKey, sequence);
       confirmed = true;
     } catch (err) {
       this.failed(err);
       this.counters.invalidationsDeferred++;
-      this.scheduleRepair();
+      this.unconfirmed.unconfirmed();
     }
-    if (confirmed && this.unconfirmed.get(storeKey)?.sequence === sequence) this.unconfirmed.delete(storeKey);
     // Lookups that started while it was on its way are not shared either.
     this.detach(storeKey, group);
     return confirmed;
@@ -482,44 +472,6 @@ export class CacheClient {
       return;
     }
     for (const [key, flight] of this.inFlight) if (flight.keys.generationKey === storeKey) this.inFlight.delete(key);
-  }
-
-  private isUnconfirmed(keys: EntryKeys): boolean {
-    if (this.unconfirmed.size === 0) return false;
-    return this.unconfirmed.has(keys.key) || (keys.generationKey !== undefined && this.unconfirmed.has(keys.generationKey));
-  }
-
-  private scheduleRepair(): void {
-    if (this.repairScheduled || this.closed) return;
-    this.repairScheduled = true;
-    this.schedule(() => {
-      this.repairScheduled = false;
-      void this.repair();
-    }, this.repairIntervalMs);
-  }
-
-  /** One pass over the unconfirmed invalidations; what the cache confirms is cleared. */
-  private async replay(): Promise<boolean> {
-    const batch = [...this.unconfirmed];
-    let left = false;
-    await Promise.all(
-      batch.map(async ([storeKey, { group, sequence }]) => {
-        try {
-          if (group) await this.store.bumpGeneration(storeKey);
-          else await this.store.invalidate(storeKey);
-          this.succeeded();
-          this.counters.repairs++;
-          // A newer invalidation of the same key, sent after this replay began, stays recorded.
-          if (this.unconfirmed.get(storeKey)?.sequence === sequence) this.unconfirmed.delete(storeKey);
-        } catch (err) {
-          this.failed(err);
-          left = true;
-        }
-      }),
-    );
-    this.checkSessions();
-    if (left || this.unconfirmed.size > 0) this.scheduleRepair();
-    return this.unconfirmed.size === 0;
   }
 
   /**

@@ -162,7 +162,7 @@ export interface CacheClientStats {
   stale: number;
   /** Stale values served because the load failed (stale-if-error). */
   staleIfError: number;
-  /** Calls that skipped the cache because the breaker was open. */
+  /** Calls that skipped the cache: the breaker was open, or the key's invalidation was not yet confirmed. */
   bypass: number;
   /** Failed or timed-out cache operations. */
   errors: number;
