@@ -108,12 +108,8 @@ export class FaultServer {
       await sleep(latency / 2);
       return result;
     })();
-    let timer = false;
-    const deadline = sleep(timeoutMs).then(() => {
-      timer = true;
-    });
-    const outcome = await Promise.race([attempt.then((value) => ({ value })), deadline.then(() => undefined)]);
-    if (outcome === undefined || timer) {
+    const outcome = await Promise.race([attempt.then((value) => ({ value })), sleep(timeoutMs).then(() => undefined)]);
+    if (outcome === undefined) {
       abandoned = true;
       attempt.catch(() => undefined);
       throw new CacheTimeoutError('command', timeoutMs);
