@@ -6,7 +6,8 @@
  */
 import { FAULT_SCENARIOS as SCENARIOS, simulate, SimReport } from './coherence-sim';
 
-const SEEDS = [1, 2, 3];
+// Two seeds per scenario in the suite (both failed on the code before issue 9); the benchmark runs ten.
+const SEEDS = [1, 2];
 const reports: SimReport[] = [];
 
 afterAll(() => {
