@@ -155,9 +155,25 @@ export interface EdgeHit {
   readonly ageSeconds: number;
 }
 
-/** The cached objects of the dev edge, with CloudFront's invalidation-path semantics. */
+/** A purge the dev edge has seen, kept while a fill that started before it may still arrive. */
+interface Purge {
+  readonly sequence: number;
+  /** Invalidation paths, or undefined for "every entry" (a reload, a clear). */
+  readonly paths: readonly string[] | undefined;
+}
+
+/** Purges remembered for fills still in flight; a fill older than all of them is refused. */
+const MAX_REMEMBERED_PURGES = 1000;
+
+/**
+ * The cached objects of the dev edge, with CloudFront's invalidation-path semantics. A response
+ * is stored only if no purge matching its path happened since its origin request started
+ * (`beginFill`): a response computed before a write must not outlive that write's purge.
+ */
 export class DevEdgeCache {
   private readonly entries = new Map<string, Entry>();
+  private purgeSequence = 0;
+  private readonly purges: Purge[] = [];
 
   constructor(
     private readonly now: () => number = Date.now,
@@ -179,9 +195,18 @@ export class DevEdgeCache {
     return { response: entry.response, ageSeconds: Math.floor((now - entry.storedAt) / 1000) };
   }
 
-  /** Keeps `response` for `ttlSeconds` (nothing when 0). */
-  store(cacheKey: string, routeKey: string, viewerPath: string, response: EdgeResponse, ttlSeconds: number): void {
-    if (ttlSeconds <= 0) return;
+  /** Call before the origin request of a fill; pass the result to `store`. */
+  beginFill(): number {
+    return this.purgeSequence;
+  }
+
+  /**
+   * Keeps `response` for `ttlSeconds` (nothing when 0), unless a purge matching `viewerPath` ran
+   * since `fillStartedAt` (from `beginFill`; omitted: no check). True when stored.
+   */
+  store(cacheKey: string, routeKey: string, viewerPath: string, response: EdgeResponse, ttlSeconds: number, fillStartedAt?: number): boolean {
+    if (ttlSeconds <= 0) return false;
+    if (fillStartedAt !== undefined && this.purgedSince(fillStartedAt, viewerPath, routeKey)) return false;
     if (this.entries.size >= this.maxEntries && !this.entries.has(cacheKey)) {
       const oldest = this.entries.keys().next().value;
       if (oldest !== undefined) this.entries.delete(oldest);
@@ -189,6 +214,23 @@ export class DevEdgeCache {
     const now = this.now();
     this.entries.delete(cacheKey);
     this.entries.set(cacheKey, { routeKey, viewerPath, response, storedAt: now, expiresAt: now + ttlSeconds * 1000 });
+    return true;
+  }
+
+  private purgedSince(fillStartedAt: number, viewerPath: string, routeKey: string): boolean {
+    if (fillStartedAt === this.purgeSequence) return false;
+    const oldest = this.purges[0];
+    // Older than every purge remembered: one that was forgotten may have matched.
+    if (oldest === undefined || oldest.sequence > fillStartedAt + 1) return true;
+    return this.purges.some(
+      (p) => p.sequence > fillStartedAt && (p.paths === undefined || p.paths.includes(`route:${routeKey}`) || p.paths.some((path) => pathMatches(path, viewerPath))),
+    );
+  }
+
+  private remember(paths: readonly string[] | undefined): void {
+    this.purgeSequence++;
+    this.purges.push({ sequence: this.purgeSequence, paths });
+    if (this.purges.length > MAX_REMEMBERED_PURGES) this.purges.shift();
   }
 
   /**
@@ -197,9 +239,10 @@ export class DevEdgeCache {
    * Returns the number of entries removed.
    */
   invalidate(paths: readonly string[]): number {
+    this.remember(paths);
     let removed = 0;
     for (const [key, entry] of this.entries) {
-      if (paths.some((p) => (p.endsWith('*') ? entry.viewerPath.startsWith(p.slice(0, -1)) : entry.viewerPath === p))) {
+      if (paths.some((p) => pathMatches(p, entry.viewerPath))) {
         this.entries.delete(key);
         removed++;
       }
@@ -209,6 +252,7 @@ export class DevEdgeCache {
 
   /** Removes every entry of the given routes (e.g. after their handler was reloaded). */
   invalidateRoutes(routeKeys: ReadonlySet<string>): number {
+    this.remember([...routeKeys].map((k) => `route:${k}`));
     let removed = 0;
     for (const [key, entry] of this.entries) {
       if (routeKeys.has(entry.routeKey)) {
@@ -220,8 +264,14 @@ export class DevEdgeCache {
   }
 
   clear(): void {
+    this.remember(undefined);
     this.entries.clear();
   }
+}
+
+/** CloudFront matching: `/a/b` is that path (no query string); a trailing `*` matches every path and query starting with what precedes it. */
+function pathMatches(invalidationPath: string, viewerPath: string): boolean {
+  return invalidationPath.endsWith('*') ? viewerPath.startsWith(invalidationPath.slice(0, -1)) : viewerPath === invalidationPath;
 }
 
 /**

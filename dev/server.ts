@@ -257,7 +257,7 @@ export async function createDevServer(options: DevServerOptions): Promise<DevSer
     const groups = purge.groups.map((t) => fillTemplate(t, pathParameters)).filter((g): g is string => g !== undefined);
     const done = await Promise.all([...keys.map((k) => cache.invalidate(k)), ...groups.map((g) => cache.invalidateGroup(g))]);
     const names = [...keys, ...groups.map((g) => `group ${g}`)];
-    return done.every(Boolean) ? `data purge: ${names.join(', ')}` : `data purge FAILED (cache unreachable): ${names.join(', ')}`;
+    return done.every(Boolean) ? `data purge: ${names.join(', ')}` : `data purge deferred (cache unreachable; replayed once it answers): ${names.join(', ')}`;
   };
 
   const invoke = async (devRoute: DevRoute, event: APIGatewayProxyEvent, outcome: Outcome): Promise<EdgeResponse> => {
@@ -369,6 +369,8 @@ export async function createDevServer(options: DevServerOptions): Promise<DevSer
           xCache = X_CACHE.hit;
           response = withHeaders(hit.response, [['Age', String(hit.ageSeconds)]]);
         } else {
+          // Taken before the origin request: a purge seen while it runs keeps its response out of the edge.
+          const fillStartedAt = edge.beginFill();
           const event = toProxyEvent(
             { method, path: rawPath, query: plan.query, headers: plan.headers, body, sourceIp: viewer.sourceIp },
             { resourcePath: route.path, pathParameters },
@@ -380,8 +382,9 @@ export async function createDevServer(options: DevServerOptions): Promise<DevSer
           if (cached) {
             outcome.edge = 'miss';
             const ttl = edgeTtlSeconds(route, response.statusCode, headerValue(response.headers, 'cache-control'));
-            edge.store(plan.cacheKey, route.key, plan.viewerPath, response, ttl);
+            const stored = edge.store(plan.cacheKey, route.key, plan.viewerPath, response, ttl, fillStartedAt);
             if (ttl === 0 && response.statusCode < 400) outcome.notes.push('not stored at the edge (Cache-Control)');
+            else if (!stored && ttl > 0) outcome.notes.push('not stored at the edge (purged while computed)');
           }
           if (method !== 'GET') {
             const purged = edgeEnabled ? edge.invalidate(purgePathsForWrite(parsed, pathParameters)) : 0;

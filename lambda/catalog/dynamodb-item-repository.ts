@@ -3,7 +3,12 @@ import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, ScanComm
 import type { Item } from './item';
 import type { ItemPage, ItemRepository } from './item-repository';
 
-/** Catalog items in a DynamoDB table keyed by `id` (string). */
+/**
+ * Catalog items in a DynamoDB table keyed by `id` (string). Reads are strongly consistent: they
+ * are the data cache's loaders, and a read that takes a fill lease right after an acknowledged
+ * write must not fill the cache with what a lagging replica still holds (it would stay for the
+ * whole TTL). Consistent reads cost twice the read capacity of eventually consistent ones.
+ */
 export class DynamoDbItemRepository implements ItemRepository {
   private readonly client: DynamoDBDocumentClient;
 
@@ -15,7 +20,7 @@ export class DynamoDbItemRepository implements ItemRepository {
   }
 
   async get(id: string): Promise<Item | undefined> {
-    const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { id } }));
+    const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { id }, ConsistentRead: true }));
     return out.Item as Item | undefined;
   }
 
@@ -37,6 +42,7 @@ export class DynamoDbItemRepository implements ItemRepository {
         TableName: this.tableName,
         Limit: limit,
         ExclusiveStartKey: cursor === undefined ? undefined : { id: cursor },
+        ConsistentRead: true,
       }),
     );
     return {

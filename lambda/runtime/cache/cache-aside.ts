@@ -1,8 +1,9 @@
-import { CircuitBreaker } from './circuit-breaker';
+import { CircuitBreaker, isNodeError } from './circuit-breaker';
 import { decodeEntry, encodeEntry, Entry } from './entry';
 import { DEFAULT_JITTER, DEFAULT_KEY_PREFIX, DEFAULT_MAX_VALUE_BYTES, DEFAULT_NEGATIVE_TTL_SECONDS } from './env';
 import { assertKeyPrefix, entryKeys, EntryKeys, groupGenerationKey } from './keys';
 import { emptyStats } from './stats';
+import { UnconfirmedInvalidations } from './unconfirmed-invalidations';
 import { CacheTimeoutError } from './store';
 import {
   CacheGetOptions,
@@ -29,6 +30,7 @@ interface Lifetimes {
 
 /** A lookup running in this process; concurrent callers of the same key share its promise. */
 interface Flight {
+  readonly keys: EntryKeys;
   promise: Promise<unknown> | undefined;
   /** How the lookup was served; callers that joined it were served the same way. */
   outcome: CacheOutcome;
@@ -41,6 +43,7 @@ interface Usable {
 }
 
 const DEFAULT_LEASE_TTL_MS = 3000;
+const DEFAULT_REPAIR_INTERVAL_MS = 250;
 const DEFAULT_LEASE_WAIT_MS = 500;
 const FIRST_POLL_MS = 5;
 const MAX_POLL_MS = 50;
@@ -57,6 +60,12 @@ const MAX_POLL_MS = 50;
  *   repeated failures a circuit breaker skips the cache for a cool-down. Cache trouble never
  *   reaches the caller; only the load's own error can (and not while a stale value may be
  *   served instead).
+ * - Invalidations are never skipped or dropped (see "Coherence contract" in README.md): they are
+ *   sent even while the breaker is open; one the cache did not confirm is kept and replayed
+ *   until it is, and meanwhile this process reads that key from the origin. A single-flight
+ *   lookup is detached from its key when the key is invalidated, so no later caller joins it.
+ *   After the store had to reconnect (the cache may have restarted from an old snapshot),
+ *   entries written before the reconnection are not served.
  */
 export class CacheClient {
   readonly store: CacheStore;
@@ -72,6 +81,10 @@ export class CacheClient {
   private readonly inFlight = new Map<string, Flight>();
   private readonly refreshes = new Set<Promise<void>>();
   private counters: CacheClientStats = emptyStats();
+  private readonly unconfirmed: UnconfirmedInvalidations;
+  /** Entries written before this time are not served: the store reconnected since (see `checkSessions`). */
+  private trustFrom = 0;
+  private seenSessions: number;
 
   constructor(options: CacheClientOptions) {
     this.store = options.store;
@@ -84,6 +97,13 @@ export class CacheClient {
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.breaker = new CircuitBreaker(options.breaker?.failureThreshold ?? 3, options.breaker?.cooldownMs ?? 5000, this.now);
+    this.unconfirmed = new UnconfirmedInvalidations(this.store, options.repairIntervalMs ?? DEFAULT_REPAIR_INTERVAL_MS, options.schedule ?? unrefTimer, {
+      repaired: () => this.counters.repairs++,
+      succeeded: () => this.succeeded(),
+      failed: (err) => this.failed(err),
+      afterPass: () => this.checkSessions(),
+    });
+    this.seenSessions = this.store.sessions ?? 0;
   }
 
   /**
@@ -96,7 +116,8 @@ export class CacheClient {
 
   /**
    * `get`, also telling how the value was served: `hit`, `stale`, `miss` (loaded), `bypass`
-   * (cache skipped while the circuit breaker is open) or `error` (the cache failed; loaded).
+   * (cache skipped: the circuit breaker is open, or an invalidation of the key is not yet
+   * confirmed by the cache) or `error` (the cache failed; loaded).
    * Handlers report it in the `X-Data-Cache` header and in their metrics.
    */
   async getWithOutcome<T>(key: string, load: Loader<T>, options?: CacheGetOptions): Promise<{ value: T | undefined; outcome: CacheOutcome }> {
@@ -109,6 +130,8 @@ export class CacheClient {
   private join<T>(key: string, load: Loader<T>, options?: CacheGetOptions): Flight {
     const keys = entryKeys(this.prefix, key, options?.group);
     const running = this.inFlight.get(keys.key);
+    // A lookup is only shared while its key has not been invalidated since it started:
+    // `invalidate` detaches it from `inFlight`, so a later caller starts its own.
     if (running !== undefined) {
       this.counters.coalesced++;
       return running;
@@ -116,23 +139,42 @@ export class CacheClient {
     const policy = options === undefined ? this.defaults : lifetimes({ ...this.policyDefaults(), ...definedOnly(options) });
     // Registered before the lookup starts, and removed by the lookup itself when it settles (a
     // `.finally()` here would cost one more promise on every hit).
-    const flight: Flight = { promise: undefined, outcome: 'miss' };
+    const flight: Flight = { keys, promise: undefined, outcome: 'miss' };
     this.inFlight.set(keys.key, flight);
     flight.promise = this.lookup(keys, load, policy, flight);
     return flight;
   }
 
   /**
-   * Deletes `key` (of `group`, if it was read with one) and revokes any fill in progress.
-   * Resolves to false when the cache could not be reached (never rejects).
+   * Deletes `key` (of `group`, if it was read with one) and revokes any fill in progress; a
+   * lookup of the key already running in this process is not shared with later callers.
+   * Resolves to true once the cache confirmed it. False means the cache could not be reached:
+   * the invalidation is kept and replayed until the cache takes it (`repair`), and this
+   * process reads the key from the origin until then. Never rejects.
    */
   async invalidate(key: string, options?: { readonly group?: string }): Promise<boolean> {
-    return this.invalidation(() => this.store.invalidate(entryKeys(this.prefix, key, options?.group).key));
+    const storeKey = entryKeys(this.prefix, key, options?.group).key;
+    return this.invalidation(storeKey, false, () => this.store.invalidate(storeKey));
   }
 
-  /** Makes every key of `group` a miss at once (their entries carry the old generation). */
+  /** Makes every key of `group` a miss at once (their entries carry the old generation); same guarantees as `invalidate`. */
   async invalidateGroup(group: string): Promise<boolean> {
-    return this.invalidation(() => this.store.bumpGeneration(groupGenerationKey(this.prefix, group)));
+    const generationKey = groupGenerationKey(this.prefix, group);
+    return this.invalidation(generationKey, true, () => this.store.bumpGeneration(generationKey));
+  }
+
+  /** Invalidations not yet confirmed by the cache (kept for replay). */
+  get pendingInvalidations(): number {
+    return this.unconfirmed.size;
+  }
+
+  /**
+   * Replays the unconfirmed invalidations now; resolves to true when none is left. Runs by
+   * itself every `repairIntervalMs` while any is pending; a handler may await it before
+   * returning (Lambda freezes timers between invocations).
+   */
+  repair(): Promise<boolean> {
+    return this.unconfirmed.repair();
   }
 
   /** A copy of the counters. */
@@ -151,13 +193,16 @@ export class CacheClient {
 
   async close(): Promise<void> {
     await this.drain();
+    this.unconfirmed.close();
     await this.store.close();
   }
 
   private async lookup<T>(keys: EntryKeys, load: Loader<T>, policy: Lifetimes, flight: Flight): Promise<T | undefined> {
     // Every return below awaits its promise, so the `finally` runs only once the call has settled.
     try {
-      if (!this.breaker.allow()) {
+      if (!this.breaker.allow() || this.unconfirmed.has(keys.key, keys.generationKey)) {
+        // An unconfirmed invalidation of this key means the cache may still hold the value it
+        // should have deleted: read the origin, and write nothing, until the replay lands.
         this.counters.bypass++;
         flight.outcome = 'bypass';
         return await this.loadOnly(load, undefined);
@@ -166,6 +211,7 @@ export class CacheClient {
       let generation = '';
       try {
         read = await this.store.read(keys.key, keys.generationKey);
+        this.checkSessions();
         if (keys.generationKey !== undefined) {
           // A missing counter (new group, or evicted) is created first so fills carry a real generation.
           generation = read.generation ?? (await this.store.ensureGeneration(keys.generationKey));
@@ -228,6 +274,7 @@ export class CacheClient {
       let read: StoreRead;
       try {
         read = await this.store.read(keys.key, keys.generationKey);
+        this.checkSessions();
         this.succeeded();
       } catch (err) {
         this.failed(err);
@@ -376,7 +423,7 @@ export class CacheClient {
 
   private usable(text: string, generation: string | undefined): Usable | undefined {
     const entry = decodeEntry(text);
-    if (entry === undefined || entry.generation !== generation) return undefined;
+    if (entry === undefined || entry.generation !== generation || entry.writtenAt < this.trustFrom) return undefined;
     if (entry.json === undefined) return { entry, value: undefined };
     try {
       return { entry, value: JSON.parse(entry.json) };
@@ -393,20 +440,51 @@ export class CacheClient {
     }
   }
 
-  private async invalidation(run: () => Promise<unknown>): Promise<boolean> {
-    if (!this.breaker.allow()) {
-      this.counters.bypass++;
-      return false;
-    }
+  /**
+   * Sends one invalidation, whatever the breaker says: skipping it would leave the old value in
+   * the cache for every other process. Not confirmed: kept for replay.
+   */
+  private async invalidation(storeKey: string, group: boolean, run: () => Promise<unknown>): Promise<boolean> {
+    this.detach(storeKey, group);
+    // Recorded before sending: a read of the key while the outcome is unknown goes to the origin.
+    const sequence = this.unconfirmed.begin(storeKey, group);
+    let confirmed = false;
     try {
       await run();
       this.succeeded();
       this.counters.invalidations++;
-      return true;
+      this.unconfirmed.confirmed(storeKey, sequence);
+      confirmed = true;
     } catch (err) {
       this.failed(err);
-      return false;
+      this.counters.invalidationsDeferred++;
+      this.unconfirmed.unconfirmed();
     }
+    // Lookups that started while it was on its way are not shared either.
+    this.detach(storeKey, group);
+    return confirmed;
+  }
+
+  /** Stops sharing the in-process lookups of a key (or of a group's keys) with later callers. */
+  private detach(storeKey: string, group: boolean): void {
+    if (!group) {
+      this.inFlight.delete(storeKey);
+      return;
+    }
+    for (const [key, flight] of this.inFlight) if (flight.keys.generationKey === storeKey) this.inFlight.delete(key);
+  }
+
+  /**
+   * The store had to open a new connection after losing one: the cache may have restarted and
+   * reloaded an old snapshot (Redis reloads its RDB file), bringing back entries that
+   * invalidations had deleted. Nothing written before now is served by this process again.
+   */
+  private checkSessions(): void {
+    const sessions = this.store.sessions;
+    if (sessions === undefined || sessions === this.seenSessions) return;
+    this.seenSessions = sessions;
+    this.trustFrom = this.now();
+    this.counters.reconnections++;
   }
 
   private succeeded(): void {
@@ -416,7 +494,8 @@ export class CacheClient {
   private failed(err: unknown): void {
     this.counters.errors++;
     if (err instanceof CacheTimeoutError) this.counters.timeouts++;
-    if (this.breaker.failure()) this.counters.breakerOpened++;
+    // One node of several failing is that node's breaker's business: the other nodes' keys stay cached.
+    if (!isNodeError(err) && this.breaker.failure()) this.counters.breakerOpened++;
   }
 
   private policyDefaults(): CachePolicy {
@@ -453,6 +532,10 @@ function lifetimes(policy: CachePolicy): Lifetimes {
 /** Drops keys whose value is undefined, so `{ ttlSeconds: undefined }` does not override a default. */
 function definedOnly<T extends object>(options: T): Partial<T> {
   return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function unrefTimer(run: () => void, ms: number): void {
+  setTimeout(run, ms).unref();
 }
 
 function sleep(ms: number): Promise<void> {

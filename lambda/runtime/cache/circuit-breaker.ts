@@ -42,3 +42,29 @@ export class CircuitBreaker {
     return opened;
   }
 }
+
+/** Property set on an error that one node of several caused: that node's breaker handles it. */
+const NODE = Symbol.for('cdk-cacheable-api.cache.node');
+
+/**
+ * A key whose node is skipped by the node's own breaker (stores that spread keys over nodes).
+ * Fails fast; the CacheClient falls back to the load for that key only.
+ */
+export class CacheNodeUnavailableError extends Error {
+  constructor(readonly node: string) {
+    super(`Data cache node ${node} is skipped after repeated failures`);
+    this.name = 'CacheNodeUnavailableError';
+    (this as unknown as Record<symbol, string>)[NODE] = node;
+  }
+}
+
+/** Tags `err` as caused by one node of several; returns it. */
+export function markNodeError(err: unknown, node: string): unknown {
+  if (err !== null && typeof err === 'object') (err as Record<symbol, string>)[NODE] = node;
+  return err;
+}
+
+/** Whether `err` is one node's failure (counted by that node's breaker, not the whole cache's). */
+export function isNodeError(err: unknown): boolean {
+  return err !== null && typeof err === 'object' && typeof (err as Record<symbol, unknown>)[NODE] === 'string';
+}

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
-import { hashTag, leaseKey } from './keys';
-import { MemcachedConnection, MemcachedEndpoint, MemcachedError } from './memcached-client';
+import { leaseKey } from './keys';
+import { MemcachedConnection, MemcachedEndpoint } from './memcached-client';
+import { MemcachedNodes, NodeAddress } from './memcached-nodes';
 import { ConnectionSlot, leaseToken } from './store';
 import { CacheStore, ConnectionOptions, FillLease, StoreRead } from './types';
 
@@ -13,25 +13,15 @@ export interface MemcachedStoreOptions extends ConnectionOptions {
   /**
    * The single server is an ElastiCache configuration endpoint: ask it for the cluster's nodes
    * (Auto Discovery, `config get cluster`) and spread keys over them, so every container (and
-   * the purge function) agrees on each key's node. A server that does not know the command is
-   * used as the only node. @default false
+   * the purge function) agrees on each key's node. A server that answers the command with
+   * `ERROR` is used as the only node; an unreachable one keeps the last node list (see
+   * memcached-nodes.ts). @default false
    */
   readonly autoDiscovery?: boolean;
   /** How often the node list is asked again (nodes are added or replaced). @default 60000 */
   readonly discoveryIntervalMs?: number;
-}
-
-/** Where a node is reached: by IP when Auto Discovery gives one (no DNS lookup), TLS-checked against its name. */
-interface NodeAddress extends MemcachedEndpoint {
-  readonly servername?: string;
-}
-
-interface Node {
-  /** `host:port`, what keys are hashed against: the same in every container. */
-  readonly id: string;
-  /** The address connected to; a node whose IP changed gets a new connection. */
-  readonly address: string;
-  readonly slot: ConnectionSlot<MemcachedConnection>;
+  /** With several nodes, each has a breaker: a dead node skips only its own keys. @default 3 failures, 5 s */
+  readonly nodeBreaker?: { readonly failureThreshold?: number; readonly cooldownMs?: number };
 }
 
 /**
@@ -54,22 +44,16 @@ const REFRESH_LEASE = 'r';
  */
 export class MemcachedStore implements CacheStore {
   readonly engine = 'memcached' as const;
-  private nodes: Node[] = [];
-  /** Set while the node list comes from Auto Discovery. */
-  private readonly configEndpoint: ConnectionSlot<MemcachedConnection> | undefined;
-  private readonly discoveryIntervalMs: number;
-  private discoveredAt = 0;
-  private discovering: Promise<void> | undefined;
+  private readonly nodes: MemcachedNodes;
 
   constructor(private readonly options: MemcachedStoreOptions) {
-    if (options.servers.length === 0) throw new Error('MemcachedStore needs at least one server');
-    if (options.autoDiscovery === true) {
-      if (options.servers.length !== 1) throw new Error('Auto Discovery takes the one configuration endpoint');
-      this.configEndpoint = this.slot(options.servers[0]);
-    } else {
-      this.setNodes(options.servers);
-    }
-    this.discoveryIntervalMs = options.discoveryIntervalMs ?? 60_000;
+    this.nodes = new MemcachedNodes({
+      servers: options.servers,
+      autoDiscovery: options.autoDiscovery === true,
+      discoveryIntervalMs: options.discoveryIntervalMs ?? 60_000,
+      nodeBreaker: options.nodeBreaker,
+      slot: (endpoint) => this.slot(endpoint),
+    });
   }
 
   read(key: string, generationKey?: string): Promise<StoreRead> {
@@ -108,13 +92,13 @@ export class MemcachedStore implements CacheStore {
     if (lease.version === undefined) return false;
     const version = lease.version;
     const reply = await this.run(key, (c) => c.cas(key, text, storeSeconds(ttlMs), version));
-    if (lease.token.startsWith(REFRESH_LEASE)) await this.run(key, (c) => c.delete(leaseKey(key)));
+    if (lease.token.startsWith(REFRESH_LEASE)) await this.releaseRefreshLock(key, lease.token);
     return reply === 'STORED';
   }
 
   async releaseLease(key: string, lease: FillLease): Promise<void> {
     if (lease.token.startsWith(REFRESH_LEASE)) {
-      await this.run(key, (c) => c.delete(leaseKey(key)));
+      await this.releaseRefreshLock(key, lease.token);
     } else if (lease.version !== undefined) {
       const version = lease.version;
       // A conditional delete: expire the marker now, unless it has been replaced since.
@@ -145,60 +129,30 @@ export class MemcachedStore implements CacheStore {
   }
 
   async close(): Promise<void> {
-    this.configEndpoint?.close();
-    for (const node of this.nodes) node.slot.close();
+    this.nodes.close();
   }
 
   /** The nodes now in use, as `host:port` (Auto Discovery's result, or the servers given). */
   get nodeIds(): string[] {
-    return this.nodes.map((n) => n.id);
+    return this.nodes.ids;
+  }
+
+  /**
+   * Deletes the refresh lock only while it is still `token`'s: a lock that expired during a slow
+   * refresh may have been taken by another caller since. memcached has no conditional delete,
+   * so: `gets` it, then a `cas` that expires it at once.
+   */
+  private async releaseRefreshLock(key: string, token: string): Promise<void> {
+    const lock = leaseKey(key);
+    const current = (await this.run(key, (c) => c.gets([lock]))).get(lock);
+    if (current === undefined || current.value !== token || current.cas === undefined) return;
+    const version = current.cas;
+    await this.run(key, (c) => c.cas(lock, '', -1, version));
   }
 
   /** Runs `command` on the node that owns `key`, finding the nodes first if needed. */
   private run<T, R = T>(key: string, command: (connection: MemcachedConnection) => Promise<T>, map?: (reply: T) => R): Promise<R> {
-    if (this.configEndpoint !== undefined && Date.now() - this.discoveredAt >= this.discoveryIntervalMs) {
-      const discovery = this.discover();
-      // With a node list in hand, refresh it alongside rather than delay this command.
-      if (this.nodes.length === 0) return discovery.then(() => this.nodeFor(key).run(command, map));
-      discovery.catch(() => undefined);
-    }
-    return this.nodeFor(key).run(command, map);
-  }
-
-  private discover(): Promise<void> {
-    this.discovering ??= this.askForNodes().finally(() => {
-      this.discovering = undefined;
-    });
-    return this.discovering;
-  }
-
-  private async askForNodes(): Promise<void> {
-    const endpoint = this.configEndpoint as ConnectionSlot<MemcachedConnection>;
-    try {
-      const { nodes } = await endpoint.run((c) => c.configGetCluster());
-      this.setNodes(nodes.map((n) => ({ id: `${n.host}:${n.port}`, host: n.ip ?? n.host, port: n.port, servername: n.host })));
-    } catch (err) {
-      if (err instanceof MemcachedError) {
-        // Not a configuration endpoint (e.g. a serverless cache or a plain memcached): it is the node.
-        this.setNodes(this.options.servers);
-      } else if (this.nodes.length === 0) {
-        throw err; // unreachable: this call fails open; the next one asks again
-      }
-      // Unreachable with a known node list: keep it and ask again after the interval.
-    }
-    this.discoveredAt = Date.now();
-  }
-
-  private setNodes(endpoints: readonly (NodeAddress & { readonly id?: string })[]): void {
-    const current = new Map(this.nodes.map((n) => [n.address, n]));
-    this.nodes = endpoints.map((endpoint) => {
-      const id = endpoint.id ?? `${endpoint.host}:${endpoint.port}`;
-      const address = `${endpoint.servername ?? ''}|${endpoint.host}:${endpoint.port}`;
-      const node = current.get(address) ?? { id, address, slot: this.slot(endpoint) };
-      current.delete(address);
-      return node;
-    });
-    for (const gone of current.values()) gone.slot.close();
+    return this.nodes.run(key, command, map);
   }
 
   private slot(endpoint: NodeAddress): ConnectionSlot<MemcachedConnection> {
@@ -210,22 +164,6 @@ export class MemcachedStore implements CacheStore {
       },
       this.options,
     );
-  }
-
-  /** Rendezvous hashing on the hash tag: a value, its lease and its group counter share a node. */
-  private nodeFor(key: string): ConnectionSlot<MemcachedConnection> {
-    if (this.nodes.length === 1) return this.nodes[0].slot;
-    const tag = hashTag(key);
-    let best = this.nodes[0];
-    let bestScore = -1;
-    for (const node of this.nodes) {
-      const score = createHash('sha1').update(`${node.id}/${tag}`).digest().readUInt32BE(0);
-      if (score > bestScore) {
-        best = node;
-        bestScore = score;
-      }
-    }
-    return best.slot;
   }
 }
 

@@ -121,6 +121,11 @@ export class RedisStore implements CacheStore {
     this.slot.close();
   }
 
+  /** Connections opened after one was lost: a restarted Redis may have reloaded an old RDB snapshot. */
+  get sessions(): number {
+    return this.slot.sessions;
+  }
+
   private async open(): Promise<Redis> {
     const { host, port = 6379, tls, username, password, connectTimeoutMs } = this.options;
     const client = new Redis({

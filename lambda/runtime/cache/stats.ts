@@ -18,6 +18,9 @@ export function emptyStats(): CacheClientStats {
     fillsRejected: 0,
     oversize: 0,
     invalidations: 0,
+    invalidationsDeferred: 0,
+    repairs: 0,
+    reconnections: 0,
     breakerOpened: 0,
   };
 }

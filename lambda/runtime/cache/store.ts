@@ -58,6 +58,13 @@ export class ConnectionSlot<C> {
   private readonly watching = new Set<Watch<C>>();
   private watchdog: NodeJS.Timeout | undefined;
   private watchdogHeld = false;
+  /** A connect failed or a command timed out since the last connection was opened: the server may have restarted. */
+  private troubled = false;
+  /**
+   * Connections opened after the server could not be reached or stopped answering (see
+   * CacheStore.sessions). A socket closed while idle and replaced at once does not count.
+   */
+  sessions = 0;
 
   constructor(private readonly connector: Connector<C>, options: ConnectionOptions = {}) {
     this.connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
@@ -105,6 +112,7 @@ export class ConnectionSlot<C> {
       let timedOut = false;
       const timer = setTimeout(() => {
         timedOut = true;
+        this.troubled = true;
         reject(new CacheTimeoutError('connect', this.connectTimeoutMs));
       }, this.connectTimeoutMs);
       attempt.then(
@@ -116,10 +124,13 @@ export class ConnectionSlot<C> {
           }
           this.connection = connection;
           this.openedAt = Date.now();
+          if (this.troubled) this.sessions++;
+          this.troubled = false;
           resolve(connection);
         },
         (err: unknown) => {
           clearTimeout(timer);
+          this.troubled = true;
           reject(err);
         },
       );
@@ -191,6 +202,7 @@ export class ConnectionSlot<C> {
     for (const watch of this.watching) {
       if (watch.deadline <= now) {
         watch.timedOut = true;
+        this.troubled = true;
         this.watching.delete(watch);
         // A socket that stopped answering (e.g. after a Lambda freeze) rarely recovers: drop it.
         this.drop(watch.connection);

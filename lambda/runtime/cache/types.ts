@@ -54,6 +54,12 @@ export interface CacheStore {
   bumpGeneration(generationKey: string): Promise<string>;
   /** Closes connections; the store reconnects if used again. */
   close(): Promise<void>;
+  /**
+   * Connections opened to replace one that was lost (closed by the server, broken, timed out).
+   * A change tells the CacheClient the cache may have restarted from an old snapshot; stores
+   * whose restarts come back empty (memcached) leave it out.
+   */
+  readonly sessions?: number;
 }
 
 /** Connection settings shared by the network stores. */
@@ -120,6 +126,10 @@ export interface CacheClientOptions extends CachePolicy {
   readonly now?: () => number;
   /** Random numbers in [0, 1) for jitter (tests). @default Math.random */
   readonly random?: () => number;
+  /** How often unconfirmed invalidations are replayed while any is left. @default 250 */
+  readonly repairIntervalMs?: number;
+  /** Runs `run` after `ms` (simulations); the timer must not keep the process alive. @default an unref'd setTimeout */
+  readonly schedule?: (run: () => void, ms: number) => void;
 }
 
 /** Per-call settings; anything left out comes from the CacheClient. */
@@ -152,7 +162,7 @@ export interface CacheClientStats {
   stale: number;
   /** Stale values served because the load failed (stale-if-error). */
   staleIfError: number;
-  /** Calls that skipped the cache because the breaker was open. */
+  /** Calls that skipped the cache: the breaker was open, or the key's invalidation was not yet confirmed. */
   bypass: number;
   /** Failed or timed-out cache operations. */
   errors: number;
@@ -172,8 +182,14 @@ export interface CacheClientStats {
   fillsRejected: number;
   /** Values not cached because they were larger than maxValueBytes. */
   oversize: number;
-  /** Keys and groups invalidated. */
+  /** Keys and groups invalidated (confirmed by the cache). */
   invalidations: number;
+  /** Invalidations the cache did not confirm, kept and replayed until it does. */
+  invalidationsDeferred: number;
+  /** Deferred invalidations replayed and confirmed. */
+  repairs: number;
+  /** Times the store reconnected after losing its connection; entries written before were no longer served. */
+  reconnections: number;
   /** Times the breaker opened. */
   breakerOpened: number;
 }
