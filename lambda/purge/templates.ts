@@ -56,6 +56,28 @@ export function attributeValues(record: DynamoDBRecord, name: string): string[] 
   return [...values];
 }
 
+/**
+ * Why the record cannot be purged by these templates, or undefined when it can: no change data
+ * or keys (a malformed record), or a template attribute of a type that cannot name a path or
+ * key (B, NULL, BOOL, M, L, sets): treating it as missing would report success without purging.
+ */
+export function recordProblem(record: DynamoDBRecord | undefined, templates: readonly Template[]): string | undefined {
+  const change = record?.dynamodb;
+  if (!change || !change.Keys || Object.keys(change.Keys).length === 0) return 'the record carries no change data or keys';
+  for (const template of templates) {
+    for (const part of template.parts) {
+      if (typeof part === 'string') continue;
+      for (const source of [change.Keys, change.NewImage, change.OldImage]) {
+        const value = source?.[part.name];
+        if (value !== undefined && scalar(value) === undefined) {
+          return `attribute ${part.name} is of type ${Object.keys(value)[0] ?? 'unknown'}; only S and N can fill ${template.source}`;
+        }
+      }
+    }
+  }
+  return undefined;
+}
+
 function scalar(value: AttributeValue | undefined): string | undefined {
   if (value?.S !== undefined) return value.S;
   if (value?.N !== undefined) return value.N;

@@ -9,7 +9,7 @@ import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources'
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { withDefaults } from '../shared/defaults';
-import { edgeInvalidationPaths } from '../edge/edge-cache';
+import { edgeInvalidationPaths } from '../edge/invalidation-paths';
 import { acknowledge } from '../shared/nag';
 import { dataCacheKeyPrefix } from '../api/route-environment';
 import { checkRange, ParsedRoute } from '../api/route-table';
