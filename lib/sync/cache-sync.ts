@@ -5,7 +5,7 @@ import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { withDefaults } from '../shared/defaults';
@@ -30,6 +30,10 @@ export const CACHE_SYNC_ENV = {
   dataGroups: 'DATA_PURGE_GROUPS',
   /** Namespace of the data-cache keys: must be the route functions' (CacheableApi: the stack name). */
   dataKeyPrefix: 'DATA_CACHE_KEY_PREFIX',
+  /** The edge purge's request queue: the data purge forwards purged changes' paths, the edge purge hands off to it. */
+  edgeQueueUrl: 'EDGE_PURGE_QUEUE_URL',
+  /** The data purge's retry queue: work the cache refused, retried by the data purge. */
+  dataRetryQueueUrl: 'DATA_PURGE_RETRY_QUEUE_URL',
 } as const;
 
 /**
@@ -125,6 +129,20 @@ export interface CacheSyncProps {
   readonly dataKeyPrefix?: string;
   /** How the stream is read. @default - see CacheSyncStreamOptions */
   readonly stream?: CacheSyncStreamOptions;
+  /**
+   * How long the edge purge's request queue gathers paths before one invalidation (0 to 300 s):
+   * a longer window sends fewer paths (each list path once per window) and keeps fewer
+   * invalidations in progress, against a later invalidation.
+   * @default Duration.seconds(5)
+   */
+  readonly edgeCoalescingWindow?: Duration;
+  /**
+   * Create an SQS interface endpoint in the data cache's VPC, through which the data purge (no NAT
+   * there) reaches its retry queue and forwards purged changes to the edge purge. Set false when
+   * the VPC already has an SQS endpoint with private DNS (a second one would fail to deploy).
+   * @default true
+   */
+  readonly sqsEndpoint?: boolean;
   /** Settings of both purge functions. @default - StatelessFunction defaults, 256 MB */
   readonly functionDefaults?: StatelessFunctionOptions;
 }
@@ -163,10 +181,23 @@ export class CacheSync extends Construct {
   public readonly edgePurge?: StatelessFunction;
   /** The data purge function, when a data cache was given. */
   public readonly dataPurge?: StatelessFunction;
-  /** Failed-batch records (shard, sequence range) of the edge purge. */
+  /**
+   * What the edge purge gave up on: request-queue messages after five receives (the viewer paths,
+   * replayable with `npm run redrive`), and, when it reads the stream itself, the stream's
+   * failed-batch records (shard, sequence range).
+   */
   public readonly edgeFailures?: sqs.Queue;
-  /** Failed-batch records of the data purge. */
+  /**
+   * What the data purge gave up on: retry-queue messages after five receives (keys, groups and
+   * edge paths, replayable with `npm run redrive`) and the stream's failed-batch records.
+   */
   public readonly dataFailures?: sqs.Queue;
+  /** The edge purge's input when a data cache is kept too: paths of changes already purged from it. */
+  public readonly edgeRequests?: sqs.Queue;
+  /** Work the data cache refused, retried by the data purge. */
+  public readonly dataRetries?: sqs.Queue;
+  /** The SQS interface endpoint in the data cache's VPC, when created. */
+  public readonly sqsEndpoint?: ec2.InterfaceVpcEndpoint;
   /** Receives failure records that could not be handled after 5 receives. */
   public readonly deadLetterQueue: sqs.Queue;
   /** The viewer path templates the edge purge invalidates. */
@@ -209,9 +240,29 @@ export class CacheSync extends Construct {
           [CACHE_SYNC_ENV.edgePaths]: this.edgePaths.join(','),
         },
       });
-      props.distribution.grantCreateInvalidation(fn);
+      // Create, and count what is in progress (ListInvalidations, GetInvalidation) to stay within the quotas.
+      props.distribution.grant(fn, 'cloudfront:CreateInvalidation', 'cloudfront:GetInvalidation', 'cloudfront:ListInvalidations');
       this.edgeFailures = this.queue('EdgePurgeFailures', this.deadLetterQueue);
-      this.subscribe(fn, props.table, stream, this.edgeFailures);
+      this.edgeRequests = this.queue('EdgePurgeRequests', this.edgeFailures, fn);
+      // Quota pressure hands paths off to the request queue instead of failing the batch.
+      this.edgeRequests.grantSendMessages(fn);
+      fn.addEnvironment(CACHE_SYNC_ENV.edgeQueueUrl, this.edgeRequests.queueUrl);
+      const window = props.edgeCoalescingWindow ?? Duration.seconds(5);
+      checkRange('edgeCoalescingWindow', window.toSeconds(), 0, 300, 'seconds');
+      this.consume(
+        fn,
+        new SqsEventSource(this.edgeRequests, {
+          batchSize: 1000,
+          maxBatchingWindow: window,
+          reportBatchItemFailures: true,
+          // Few concurrent planners: each counts the others' invalidations before sending its own.
+          maxConcurrency: 2,
+        }),
+      );
+      // With a data cache, the data purge forwards each change once it is purged there: an
+      // invalidation can then never complete before the data cache has dropped the old value.
+      if (!props.dataCache) this.subscribe(fn, props.table, stream, this.edgeFailures);
+      else this.allowWildcardFree(fn);
       this.edgePurge = fn;
     }
 
@@ -250,6 +301,25 @@ export class CacheSync extends Construct {
       });
       props.dataCache.grantConnect(fn);
       this.dataFailures = this.queue('DataPurgeFailures', this.deadLetterQueue);
+      this.dataRetries = this.queue('DataPurgeRetries', this.dataFailures, fn);
+      this.dataRetries.grantSendMessages(fn);
+      fn.addEnvironment(CACHE_SYNC_ENV.dataRetryQueueUrl, this.dataRetries.queueUrl);
+      this.consume(fn, new SqsEventSource(this.dataRetries, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: 2 }));
+      if (this.edgeRequests) {
+        this.edgeRequests.grantSendMessages(fn);
+        fn.addEnvironment(CACHE_SYNC_ENV.edgeQueueUrl, this.edgeRequests.queueUrl);
+        fn.addEnvironment(CACHE_SYNC_ENV.edgePaths, this.edgePaths.join(','));
+      }
+      if (props.sqsEndpoint ?? true) {
+        this.sqsEndpoint = new ec2.InterfaceVpcEndpoint(this, 'SqsEndpoint', {
+          vpc: props.dataCache.vpc,
+          service: ec2.InterfaceVpcEndpointAwsService.SQS,
+          subnets: props.dataCache.functionSubnets,
+          privateDnsEnabled: true,
+          open: false,
+        });
+        fn.connections.allowTo(this.sqsEndpoint, ec2.Port.tcp(443), 'Data purge to SQS (retry and edge queues)');
+      }
       this.subscribe(fn, props.table, stream, this.dataFailures);
       this.dataPurge = fn;
     }
@@ -285,11 +355,32 @@ export class CacheSync extends Construct {
     );
   }
 
-  private queue(id: string, deadLetterQueue?: sqs.IQueue): sqs.Queue {
+  /** Reads a queue whose redrive policy, not an on-failure destination, keeps what failed. */
+  private consume(fn: StatelessFunction, source: SqsEventSource): void {
+    const before = new Set(fn.node.children);
+    fn.addEventSource(source);
+    for (const child of fn.node.children) {
+      if (before.has(child)) continue;
+      acknowledge(
+        child,
+        'Serverless-LambdaEventSourceMappingDestination',
+        'An SQS event source mapping takes no on-failure destination: the queue\'s redrive policy moves a message that failed five receives to the failure queue',
+      );
+    }
+  }
+
+  /** The function reads no stream: it needs no ListStreams, only the acknowledgement of its invocation path. */
+  private allowWildcardFree(fn: StatelessFunction): void {
+    acknowledge(fn, 'Serverless-LambdaDLQ', 'Invoked by an SQS event source mapping, not asynchronously: failed messages go to the queue\'s dead-letter queue');
+  }
+
+  /** An encrypted, TLS-only queue; a consumer's queue stays invisible for six of its timeouts (AWS's advice). */
+  private queue(id: string, deadLetterQueue?: sqs.IQueue, consumer?: lambda.Function): sqs.Queue {
     return new sqs.Queue(this, id, {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
+      visibilityTimeout: consumer ? Duration.seconds(6 * (consumer.timeout?.toSeconds() ?? 60)) : undefined,
       deadLetterQueue: deadLetterQueue ? { queue: deadLetterQueue, maxReceiveCount: 5 } : undefined,
     });
   }
