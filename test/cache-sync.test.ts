@@ -215,13 +215,16 @@ describe('edge purge', () => {
     const s = new Stack();
     const t = new dynamodb.TableV2(s, 'T', { partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING }, dynamoStream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES });
     const d = cloudfront.Distribution.fromDistributionAttributes(s, 'D', { distributionId: 'E1', domainName: 'x.cloudfront.net' });
-    const edgeOnly = new CacheSync(s, 'Sync', { table: t, routes, distribution: d, edgeCoalescingWindow: Duration.seconds(20) });
+    const edgeOnly = new CacheSync(s, 'Sync', { table: t, routes, distribution: d, edgeCoalescingWindow: Duration.seconds(20), edgeMaxFilePaths: 100 });
     const tt = Template.fromStack(s);
     const mappings = Object.values(tt.findResources('AWS::Lambda::EventSourceMapping')).map((m) => m.Properties);
     expect(mappings.map((m) => m.EventSourceArn['Fn::GetAtt'][1]).sort()).toEqual(['Arn', 'StreamArn']);
     expect(mappings.find((m) => m.EventSourceArn['Fn::GetAtt'][1] === 'Arn').MaximumBatchingWindowInSeconds).toBe(20);
     expect(edgeOnly.sqsEndpoint).toBeUndefined();
+    const edgeFn = Object.values(tt.findResources('AWS::Lambda::Function')).find((f) => f.Properties.Environment?.Variables?.DISTRIBUTION_ID);
+    expect(edgeFn!.Properties.Environment.Variables.EDGE_PURGE_MAX_FILE_PATHS).toBe('100');
     expect(() => new CacheSync(s, 'Bad', { table: t, routes, distribution: d, edgeCoalescingWindow: Duration.minutes(6) })).toThrow(/edgeCoalescingWindow/);
+    expect(() => new CacheSync(s, 'Bad2', { table: t, routes, distribution: d, edgeMaxFilePaths: 3001 })).toThrow(/edgeMaxFilePaths must be an integer between 0 and 3000 paths, got 3001/);
   });
 });
 

@@ -15,11 +15,13 @@ export { recordPaths } from './paths';
  * Environment of the edge purge (lib/sync/cache-sync.ts writes the same names).
  * `EDGE_PURGE_PATHS`: comma-separated viewer path templates, e.g. `/items/{id},/items,/items?*`.
  * `EDGE_PURGE_QUEUE_URL`: the request queue, where quota pressure hands paths off to.
+ * `EDGE_PURGE_MAX_FILE_PATHS`: most file paths per invalidation (0 to 3000; default 3000).
  */
 export const EDGE_PURGE_ENV = {
   distributionId: 'DISTRIBUTION_ID',
   paths: 'EDGE_PURGE_PATHS',
   queueUrl: 'EDGE_PURGE_QUEUE_URL',
+  maxFilePaths: 'EDGE_PURGE_MAX_FILE_PATHS',
 } as const;
 
 /** CloudFront's limits: the in-progress quotas and the path length. */
@@ -69,9 +71,14 @@ export function edgePurgeSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): 
   for (const t of templates) {
     if (!t.source.startsWith('/')) throw new Error(`${EDGE_PURGE_ENV.paths}: "${t.source}" must start with /`);
   }
+  const maxFilePaths = Number(env[EDGE_PURGE_ENV.maxFilePaths] ?? CLOUDFRONT_QUOTAS.filePathsInProgress);
+  if (!Number.isInteger(maxFilePaths) || maxFilePaths < 0 || maxFilePaths > CLOUDFRONT_QUOTAS.filePathsInProgress) {
+    throw new Error(`${EDGE_PURGE_ENV.maxFilePaths} must be an integer from 0 to ${CLOUDFRONT_QUOTAS.filePathsInProgress}, got "${env[EDGE_PURGE_ENV.maxFilePaths]}"`);
+  }
   return {
     distributionId,
     templates,
+    maxFilePathsPerInvalidation: maxFilePaths,
     queueUrl: env[EDGE_PURGE_ENV.queueUrl] || undefined,
     quotas: CLOUDFRONT_QUOTAS,
     maxAttempts: 6,

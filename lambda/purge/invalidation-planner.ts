@@ -39,9 +39,11 @@ export function covers(broad: string, path: string): boolean {
  * (`/a/b/c` → `/a/b/*`, `/a/*`), at a `?` the path itself (`/items?x=1` → `/items*`). `/*` last.
  */
 export function ancestors(path: string): string[] {
-  let base = isWildcardPath(path) ? path.slice(0, -1) : path;
+  // A file path's narrowest cover is itself as a prefix: `/items` → `/items*`.
+  if (!isWildcardPath(path)) return [path + '*', ...ancestors(path + '*')];
+  let base = path.slice(0, -1);
   // `/a/b/*` and `/a?*` stand for their directory or path: their ancestors start one level up.
-  if (isWildcardPath(path) && (base.endsWith('/') || base.endsWith('?'))) base = base.slice(0, -1);
+  if (base.endsWith('/') || base.endsWith('?')) base = base.slice(0, -1);
   const out: string[] = [];
   for (let i = base.length - 1; i >= 0; i--) {
     const c = base[i];
@@ -92,7 +94,9 @@ export function fitPaths(input: readonly NeededPath[], room: Room): Fitted {
     const filesOver = files > room.files;
     // A collapse adds one wildcard: without room for it, send what fits and keep the rest.
     if (room.wildcards <= 0 || (filesOver && wildcards >= room.wildcards && !hasWildcardMerge(paths))) break;
-    const pick = bestCollapse(paths, filesOver ? 'file' : 'wildcard');
+    // Two or more paths under one wildcard first; a lone file path becomes a wildcard only when
+    // nothing else reduces the count (a file-path cap of 0, say).
+    const pick = bestCollapse(paths, filesOver ? 'file' : 'wildcard', 2) ?? (filesOver ? bestCollapse(paths, 'file', 1) : undefined);
     if (pick === undefined) break;
     const covered = paths.filter((p) => covers(pick, p.path));
     const firstNeed = Math.min(...covered.map((p) => p.firstNeed));
@@ -102,11 +106,11 @@ export function fitPaths(input: readonly NeededPath[], room: Room): Fitted {
 }
 
 function hasWildcardMerge(paths: NeededPath[]): boolean {
-  return bestCollapse(paths, 'wildcard') !== undefined;
+  return bestCollapse(paths, 'wildcard', 2) !== undefined;
 }
 
-/** The deepest candidate wildcard covering at least two paths of the kind, the most of them at that depth. */
-function bestCollapse(paths: NeededPath[], kind: 'file' | 'wildcard'): string | undefined {
+/** The deepest candidate wildcard covering at least `least` paths of the kind, the most of them at that depth. */
+function bestCollapse(paths: NeededPath[], kind: 'file' | 'wildcard', least: number): string | undefined {
   const coverage = new Map<string, number>();
   for (const p of paths) {
     if (isWildcardPath(p.path) !== (kind === 'wildcard')) continue;
@@ -116,7 +120,7 @@ function bestCollapse(paths: NeededPath[], kind: 'file' | 'wildcard'): string | 
   let bestDepth = -1;
   let bestCount = 0;
   for (const [candidate, n] of coverage) {
-    if (n < 2) continue;
+    if (n < least) continue;
     const d = depth(candidate);
     if (d > bestDepth || (d === bestDepth && n > bestCount)) {
       best = candidate;

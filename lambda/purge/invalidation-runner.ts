@@ -12,6 +12,11 @@ export interface RunnerSettings {
   readonly distributionId: string;
   /** The in-progress quotas to stay within (CloudFront's unless a test says otherwise). */
   readonly quotas: { readonly filePathsInProgress: number; readonly wildcardPathsInProgress: number };
+  /**
+   * Most file paths one invalidation carries; beyond it, file paths collapse into wildcards
+   * (`/items/*`): fewer billed paths at high write rates, against more edge misses.
+   */
+  readonly maxFilePathsPerInvalidation: number;
   /** Calls per CloudFront request on errors other than quota pressure, the first included. */
   readonly maxAttempts: number;
   /** Backoff: full jitter over min(maxDelayMs, baseDelayMs * 2^attempt). */
@@ -164,14 +169,17 @@ export async function runInvalidations(needed: readonly NeededPath[], batchId: s
     try {
       const busy = await ledger.inProgress();
       ({ now, later } = fitPaths(pending, {
-        files: settings.quotas.filePathsInProgress - busy.files,
+        files: Math.min(settings.maxFilePathsPerInvalidation, settings.quotas.filePathsInProgress - busy.files),
         wildcards: settings.quotas.wildcardPathsInProgress - busy.wildcards,
       }));
     } catch (error) {
       if (!isRetryable(error)) return fail(pending, created, error);
       // Without a count, send within the quotas as if nothing else were in progress: CloudFront
       // refuses what does not fit, and that refusal is handled as quota pressure below.
-      ({ now, later } = fitPaths(pending, { files: settings.quotas.filePathsInProgress, wildcards: settings.quotas.wildcardPathsInProgress }));
+      ({ now, later } = fitPaths(pending, {
+        files: Math.min(settings.maxFilePathsPerInvalidation, settings.quotas.filePathsInProgress),
+        wildcards: settings.quotas.wildcardPathsInProgress,
+      }));
     }
     if (now.length === 0) {
       if (!canWait(settings.pollMs)) break;

@@ -30,6 +30,8 @@ export const CACHE_SYNC_ENV = {
   dataGroups: 'DATA_PURGE_GROUPS',
   /** Namespace of the data-cache keys: must be the route functions' (CacheableApi: the stack name). */
   dataKeyPrefix: 'DATA_CACHE_KEY_PREFIX',
+  /** Most file paths per invalidation. */
+  edgeMaxFilePaths: 'EDGE_PURGE_MAX_FILE_PATHS',
   /** The edge purge's request queue: the data purge forwards purged changes' paths, the edge purge hands off to it. */
   edgeQueueUrl: 'EDGE_PURGE_QUEUE_URL',
   /** The data purge's retry queue: work the cache refused, retried by the data purge. */
@@ -136,6 +138,14 @@ export interface CacheSyncProps {
    * @default Duration.seconds(5)
    */
   readonly edgeCoalescingWindow?: Duration;
+  /**
+   * Most file (non-wildcard) paths one invalidation carries (0 to 3000); beyond it, item paths
+   * collapse into their route's wildcard (`/items/*`, one path). Lower it to cap the invalidation
+   * bill at high write rates (lib/sync/README.md has the arithmetic), at the price of evicting
+   * every item of the route at the edge once per coalescing window.
+   * @default 3000 - CloudFront's in-progress quota: every changed item is invalidated by its own path
+   */
+  readonly edgeMaxFilePaths?: number;
   /**
    * Create an SQS interface endpoint in the data cache's VPC, through which the data purge (no NAT
    * there) reaches its retry queue and forwards purged changes to the edge purge. Set false when
@@ -249,6 +259,10 @@ export class CacheSync extends Construct {
       fn.addEnvironment(CACHE_SYNC_ENV.edgeQueueUrl, this.edgeRequests.queueUrl);
       const window = props.edgeCoalescingWindow ?? Duration.seconds(5);
       checkRange('edgeCoalescingWindow', window.toSeconds(), 0, 300, 'seconds');
+      if (props.edgeMaxFilePaths !== undefined) {
+        checkRange('edgeMaxFilePaths', props.edgeMaxFilePaths, 0, 3000, 'paths');
+        fn.addEnvironment(CACHE_SYNC_ENV.edgeMaxFilePaths, String(props.edgeMaxFilePaths));
+      }
       this.consume(
         fn,
         new SqsEventSource(this.edgeRequests, {

@@ -226,3 +226,16 @@ describe('configuration from the environment', () => {
     expect(parseTemplateList(' /a/{id} ,, /a/{id},/b ').map((t) => t.source)).toEqual(['/a/{id}', '/b']);
   });
 });
+
+describe('cost cap on file paths', () => {
+  test('EDGE_PURGE_MAX_FILE_PATHS collapses item paths beyond it into the route wildcard', async () => {
+    const capped = edgePurgeSettingsFromEnv({ DISTRIBUTION_ID: 'E', EDGE_PURGE_PATHS: '/items/{id},/items,/items?*', EDGE_PURGE_MAX_FILE_PATHS: '2' });
+    expect(capped.maxFilePathsPerInvalidation).toBe(2);
+    await createEdgePurgeHandler(() => ({ client, settings: capped, sleep: async () => undefined, random: () => 1 }))(
+      streamEvent(insert({ id: 'a' }), insert({ id: 'b' }), insert({ id: 'c' })),
+    );
+    expect(calls().map(pathsOf)).toEqual([['/items', '/items?*', '/items/*']]);
+    expect(() => edgePurgeSettingsFromEnv({ DISTRIBUTION_ID: 'E', EDGE_PURGE_MAX_FILE_PATHS: '3001' })).toThrow(/EDGE_PURGE_MAX_FILE_PATHS must be an integer from 0 to 3000/);
+    expect(edgePurgeSettingsFromEnv({ DISTRIBUTION_ID: 'E' }).maxFilePathsPerInvalidation).toBe(3000);
+  });
+});
