@@ -173,9 +173,10 @@ export async function runInvalidations(needed: readonly NeededPath[], batchId: s
         wildcards: settings.quotas.wildcardPathsInProgress - busy.wildcards,
       }));
     } catch (error) {
-      if (!isRetryable(error)) return fail(pending, created, error);
-      // Without a count, send within the quotas as if nothing else were in progress: CloudFront
-      // refuses what does not fit, and that refusal is handled as quota pressure below.
+      // Without a count (even a lasting refusal such as a role without ListInvalidations), send
+      // within the quotas as if nothing else were in progress: CloudFront refuses what does not
+      // fit, and that refusal is handled as quota pressure below. Counting is an optimisation.
+      log('WARN', 'Cannot count the invalidations in progress; planning against the whole quotas', { error: describe(error) });
       ({ now, later } = fitPaths(pending, {
         files: Math.min(settings.maxFilePathsPerInvalidation, settings.quotas.filePathsInProgress),
         wildcards: settings.quotas.wildcardPathsInProgress,

@@ -13,7 +13,7 @@ import type { StatelessFunctionOptions } from '../functions/stateless-function';
 export const CACHE_SYNC_ENV = {
   /** Id of the distribution to invalidate. */
   distributionId: 'DISTRIBUTION_ID',
-  /** Comma-separated viewer path templates, e.g. `/items/{id},/items*`. */
+  /** Comma-separated viewer path templates, e.g. `/items/{id},/items,/items?*`. */
   edgePaths: 'EDGE_PURGE_PATHS',
   /** Comma-separated data-cache key templates deleted per change, e.g. `item:{id}`. */
   dataKeys: 'DATA_PURGE_KEYS',
@@ -96,8 +96,8 @@ export interface CacheSyncProps {
    * Viewer path templates to purge instead of the ones derived from `routes`. `{name}` is
    * filled from the changed item's attribute of that name; a template without parameters is
    * purged once per batch.
-   * @default - derived: each edge-cached GET route's path, with `*` appended when its cache key
-   * includes query strings
+   * @default - derived (`edgeInvalidationPaths`): each edge-cached GET route's path, and `path?*`
+   * when its cache key includes query strings (`/items`, `/items?*`, `/items/{id}`)
    */
   readonly edgePaths?: string[];
   /**

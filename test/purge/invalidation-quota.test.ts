@@ -1,4 +1,4 @@
-import { CloudFrontClient, CreateInvalidationCommand, TooManyInvalidationsInProgress } from '@aws-sdk/client-cloudfront';
+import { CloudFrontClient, CreateInvalidationCommand, ListInvalidationsCommand, TooManyInvalidationsInProgress } from '@aws-sdk/client-cloudfront';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -258,5 +258,36 @@ describe('a fake CloudFront that enforces the in-progress quotas, on a simulated
     expect(sent.QueueUrl).toBe(QUEUE_URL);
     expect(sent.Entries![0].DelaySeconds).toBe(30);
     expect(parseEdgePathBody(sent.Entries![0].MessageBody!)!.sort()).toEqual(['/items', '/items/a', '/items?*']);
+  });
+});
+
+describe('edges of the planner', () => {
+  test('a role that may not list invalidations still purges: the count is skipped, not the batch', async () => {
+    const clock = new SimClock();
+    cloudFront.on(ListInvalidationsCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
+    cloudFront.on(CreateInvalidationCommand).resolves({ Invalidation: { Id: 'I1', Status: 'InProgress', CreateTime: new Date(), InvalidationBatch: undefined } });
+    const handler = createEdgePurgeHandler(() => ({ client: new CloudFrontClient({}), settings: settings(), sleep: clock.sleep, random: () => 1 }));
+    expect(await handler(streamEvent(insert({ id: 'a' })), { getRemainingTimeInMillis: () => 60_000 })).toEqual({ batchItemFailures: [] });
+    expect(cloudFront.commandCalls(CreateInvalidationCommand)).toHaveLength(1);
+  });
+
+  test('a 100,000-record stream batch answers with no failure within its budget (issue 13: purges at any batch size)', async () => {
+    const sim = new Simulation(settings());
+    const handler = createEdgePurgeHandler(() => ({ client: new CloudFrontClient({}), sqs: new SQSClient({}), settings: sim.settings, sleep: sim.clock.sleep, random: sim.random }));
+    const records = Array.from({ length: 100_000 }, (_, i) => insert({ id: `item-${i}` }));
+    const result = await handler(streamEvent(...records), { getRemainingTimeInMillis: () => FUNCTION_TIMEOUT_MS - sim.clock.now });
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(sim.clock.now).toBeLessThanOrEqual(FUNCTION_TIMEOUT_MS - sim.settings.reserveMs);
+    expect(sim.cloudFront.invalidations.flatMap((i) => i.paths).sort()).toEqual(['/items', '/items/*', '/items?*']);
+  });
+
+  test('out of time, the rest is handed off, never a failure; without a queue to hand off to, it is a partial batch failure', async () => {
+    const sim = new Simulation(settings());
+    const records = Array.from({ length: 3 }, (_, i) => insert({ id: `item-${i}` }));
+    const deps = (queueUrl?: string) => () => ({ client: new CloudFrontClient({}), sqs: new SQSClient({}), settings: { ...sim.settings, queueUrl }, sleep: sim.clock.sleep, random: sim.random });
+    const almostOut = { getRemainingTimeInMillis: () => sim.settings.reserveMs - 1 };
+    expect(await createEdgePurgeHandler(deps(QUEUE_URL))(streamEvent(...records), almostOut)).toEqual({ batchItemFailures: [] });
+    expect(sim.handedOffPaths).toBe(5);
+    expect(await createEdgePurgeHandler(deps(undefined))(streamEvent(...records), almostOut)).toEqual({ batchItemFailures: [{ itemIdentifier: records[0].dynamodb!.SequenceNumber }] });
   });
 });
