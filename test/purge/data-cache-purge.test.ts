@@ -237,6 +237,15 @@ describe('records that cannot be purged, time budget, chaining to the edge, repl
     expect(events.filter((e) => e.startsWith('key:'))).toEqual(['key:item:a']);
   });
 
+  test('a non-key attribute of such a type stays "absent": its key is skipped, the record is purged', async () => {
+    const settings = dataPurgeSettingsFromEnv({ DATA_PURGE_KEYS: 'item:{id},category:{category}' });
+    const record = modify({ id: 'a', category: 'toys' }, { id: 'a' });
+    record.dynamodb!.NewImage!.category = { NULL: true };
+    const handler = createDataCachePurgeHandler(() => ({ cache: recordingCache(), settings, sleep: async () => undefined, random: () => 0 }));
+    expect(await handler(streamEvent(record))).toEqual({ batchItemFailures: [] });
+    expect(events).toEqual(['key:item:a', 'key:category:toys']);
+  });
+
   test('a malformed record (no change data) is a batch item failure (before: success)', async () => {
     const malformed = { eventID: 'x', eventName: 'INSERT', eventSource: 'aws:dynamodb' } as never;
     expect((await chained()(streamEvent(malformed))).batchItemFailures).toHaveLength(1);
