@@ -1,6 +1,13 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { type CacheClient, getCacheClient } from '../runtime/cache';
+import {
+  type CacheClient,
+  DATA_CACHE_COMMAND_TIMEOUT_MS,
+  DATA_CACHE_CONNECT_TIMEOUT_MS,
+  DEFAULT_COMMAND_TIMEOUT_MS,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  getCacheClient,
+} from '../runtime/cache';
 import { edgePathBodies, QueueSender, sendBodies } from './edge-queue';
 import { batchPaths } from './paths';
 import { fillTemplate, parseTemplateList, recordProblem, Template } from './templates';
@@ -23,10 +30,26 @@ export const DATA_PURGE_ENV = {
 } as const;
 
 /** SQS client timeouts, set explicitly: the time reserve covers one whole attempt. */
-export const DATA_PURGE_TIMEOUTS = { sqs: { connectionTimeout: 1000, requestTimeout: 3000 }, cacheRoundMs: 1000, marginMs: 1000 } as const;
-/** One SQS attempt (forward or retry hand-off), one cache round and the margin. */
-export const DATA_PURGE_RESERVE_MS =
-  DATA_PURGE_TIMEOUTS.sqs.connectionTimeout + DATA_PURGE_TIMEOUTS.sqs.requestTimeout + DATA_PURGE_TIMEOUTS.cacheRoundMs + DATA_PURGE_TIMEOUTS.marginMs;
+export const DATA_PURGE_TIMEOUTS = { sqs: { connectionTimeout: 1000, requestTimeout: 3000 }, marginMs: 1000 } as const;
+/**
+ * Time kept before the function times out: one whole SQS attempt (forward or hand-off), one cache
+ * round (the runtime's connect + command timeouts, from the same variables it reads) and a margin.
+ */
+export function dataPurgeReserveMs(env: NodeJS.ProcessEnv = process.env): number {
+  const ms = (name: string, fallback: number) => {
+    const value = Number(env[name]);
+    return Number.isFinite(value) && value > 0 ? value : fallback;
+  };
+  return (
+    DATA_PURGE_TIMEOUTS.sqs.connectionTimeout +
+    DATA_PURGE_TIMEOUTS.sqs.requestTimeout +
+    ms(DATA_CACHE_CONNECT_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS) +
+    ms(DATA_CACHE_COMMAND_TIMEOUT_MS, DEFAULT_COMMAND_TIMEOUT_MS) +
+    DATA_PURGE_TIMEOUTS.marginMs
+  );
+}
+/** The reserve with the runtime's default cache timeouts. */
+export const DATA_PURGE_RESERVE_MS = dataPurgeReserveMs({});
 
 export interface DataPurgeSettings {
   readonly keys: readonly Template[];
@@ -67,7 +90,7 @@ export function dataPurgeSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): 
     maxAttempts: 3,
     baseDelayMs: 100,
     concurrency: 500,
-    reserveMs: DATA_PURGE_RESERVE_MS,
+    reserveMs: dataPurgeReserveMs(env),
   };
 }
 

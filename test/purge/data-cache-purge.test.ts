@@ -291,3 +291,10 @@ describe('records that cannot be purged, time budget, chaining to the edge, repl
     expect(forwarded).not.toContain(`/items/i${resumeAt}`);
   });
 });
+
+test('the data purge keeps one whole SQS attempt and one cache round (the runtime\'s own timeouts) in reserve', () => {
+  const base = dataPurgeSettingsFromEnv(PURGE_ENV).reserveMs;
+  expect(base).toBe(DATA_PURGE_RESERVE_MS);
+  expect(base).toBe(1000 + 3000 + 200 + 100 + 1000);
+  expect(dataPurgeSettingsFromEnv({ ...PURGE_ENV, DATA_CACHE_CONNECT_TIMEOUT_MS: '2000', DATA_CACHE_COMMAND_TIMEOUT_MS: '500' }).reserveMs).toBe(1000 + 3000 + 2000 + 500 + 1000);
+});
