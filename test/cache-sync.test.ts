@@ -71,6 +71,33 @@ const sync = new CacheSync(stack, 'Sync', {
   dataKeys: [...CATALOG_DATA_PURGE.keys],
   dataGroups: [...CATALOG_DATA_PURGE.groups],
 });
+// Variants in the same app (one synthesis, nag-checked too): edge only, and a VPC with its own SQS endpoint.
+const edgeOnlyStack = new Stack(app, 'EdgeOnlyStack');
+const edgeOnly = new CacheSync(edgeOnlyStack, 'Sync', {
+  table: new dynamodb.TableV2(edgeOnlyStack, 'T', {
+    partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
+    dynamoStream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+    removalPolicy: RemovalPolicy.DESTROY,
+  }),
+  routes,
+  distribution: cloudfront.Distribution.fromDistributionAttributes(edgeOnlyStack, 'D', { distributionId: 'E1', domainName: 'x.cloudfront.net' }),
+  edgeCoalescingWindow: Duration.seconds(20),
+  edgeMaxFilePaths: 100,
+});
+const noEndpointStack = new Stack(app, 'NoEndpointStack');
+const noEndpoint = new CacheSync(noEndpointStack, 'Sync', {
+  table: new dynamodb.TableV2(noEndpointStack, 'T', {
+    partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
+    dynamoStream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+    removalPolicy: RemovalPolicy.DESTROY,
+  }),
+  routes,
+  dataCache: new FakeDataCache(noEndpointStack, 'Cache'),
+  dataKeys: ['item:{id}'],
+  sqsEndpoint: false,
+});
 const findings = synthFindings(app);
 const template = Template.fromStack(stack);
 
@@ -212,17 +239,17 @@ describe('edge purge', () => {
   });
 
   test('without a data cache it reads the stream itself (and hands off to its queue)', () => {
-    const s = new Stack();
-    const t = new dynamodb.TableV2(s, 'T', { partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING }, dynamoStream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES });
-    const d = cloudfront.Distribution.fromDistributionAttributes(s, 'D', { distributionId: 'E1', domainName: 'x.cloudfront.net' });
-    const edgeOnly = new CacheSync(s, 'Sync', { table: t, routes, distribution: d, edgeCoalescingWindow: Duration.seconds(20), edgeMaxFilePaths: 100 });
-    const tt = Template.fromStack(s);
+    const tt = Template.fromStack(edgeOnlyStack);
     const mappings = Object.values(tt.findResources('AWS::Lambda::EventSourceMapping')).map((m) => m.Properties);
     expect(mappings.map((m) => m.EventSourceArn['Fn::GetAtt'][1]).sort()).toEqual(['Arn', 'StreamArn']);
     expect(mappings.find((m) => m.EventSourceArn['Fn::GetAtt'][1] === 'Arn').MaximumBatchingWindowInSeconds).toBe(20);
     expect(edgeOnly.sqsEndpoint).toBeUndefined();
+    expect(edgeOnly.dataPurge).toBeUndefined();
     const edgeFn = Object.values(tt.findResources('AWS::Lambda::Function')).find((f) => f.Properties.Environment?.Variables?.DISTRIBUTION_ID);
     expect(edgeFn!.Properties.Environment.Variables.EDGE_PURGE_MAX_FILE_PATHS).toBe('100');
+    const s = new Stack();
+    const t = new dynamodb.TableV2(s, 'T', { partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING }, dynamoStream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES });
+    const d = cloudfront.Distribution.fromDistributionAttributes(s, 'D', { distributionId: 'E1', domainName: 'x.cloudfront.net' });
     expect(() => new CacheSync(s, 'Bad', { table: t, routes, distribution: d, edgeCoalescingWindow: Duration.minutes(6) })).toThrow(/edgeCoalescingWindow/);
     expect(() => new CacheSync(s, 'Bad2', { table: t, routes, distribution: d, edgeMaxFilePaths: 3001 })).toThrow(/edgeMaxFilePaths must be an integer between 0 and 3000 paths, got 3001/);
   });
@@ -287,12 +314,8 @@ describe('data purge', () => {
   });
 
   test('sqsEndpoint: false leaves the endpoint to the VPC owner', () => {
-    const s = new Stack();
-    const t = new dynamodb.TableV2(s, 'T', { partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING }, dynamoStream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES });
-    const c = new FakeDataCache(s, 'Cache');
-    const noEndpoint = new CacheSync(s, 'Sync', { table: t, routes, dataCache: c, dataKeys: ['item:{id}'], sqsEndpoint: false });
     expect(noEndpoint.sqsEndpoint).toBeUndefined();
-    Template.fromStack(s).resourceCountIs('AWS::EC2::VPCEndpoint', 0);
+    Template.fromStack(noEndpointStack).resourceCountIs('AWS::EC2::VPCEndpoint', 0);
   });
 });
 
