@@ -83,7 +83,7 @@ describe('path mapping', () => {
     expect(pathsOf(calls()[0])).toEqual(['/items', '/items?*', '/items/a', '/items/b']);
   });
 
-  test('values are URL-encoded, a * in a value included, and greedy parameters keep their slashes', async () => {
+  test('values are encoded as CloudFront matches them (space, /, ?, non-ASCII), greedy parameters keep their slashes', async () => {
     await purge('/items/{id},/files/{path+}')(streamEvent(insert({ id: 'a b/c?é', path: 'docs/a b.txt' })));
     expect(pathsOf(calls()[0])).toEqual(['/items/a%20b%2Fc%3F%C3%A9', '/files/docs/a%20b.txt']);
   });
