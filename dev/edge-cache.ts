@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ParsedRoute } from '../lib/api/route-table';
+import { invalidationPathsForWrite, normaliseInvalidationPath } from '../lib/edge/invalidation-paths';
 
 /**
  * An in-memory stand-in for the CloudFront distribution in front of the API, for the dev server:
@@ -282,51 +283,12 @@ function pathMatches(invalidationPath: string, viewerPath: string): boolean {
  * template whose parameter the write's path lacks purged from its literal prefix (`/items/*`).
  */
 export function purgePathsForWrite(routes: readonly ParsedRoute[], pathParameters: Readonly<Record<string, string>>): string[] {
-  const paths = new Set<string>();
-  for (const route of routes) {
-    if (!isEdgeCached(route)) continue;
-    const wildcard = route.cache.key.queryStrings.length > 0;
-    if (route.pathParameters.length === 0) {
-      paths.add(wildcard ? `${route.path}*` : route.path);
-      continue;
-    }
-    let filled = '';
-    let complete = true;
-    for (const segment of route.path.slice(1).split('/')) {
-      const param = /^\{([^}+]+)(\+?)\}$/.exec(segment);
-      if (!param) {
-        filled += `/${segment}`;
-        continue;
-      }
-      const value = pathParameters[param[1]];
-      if (value === undefined) {
-        complete = false;
-        break;
-      }
-      filled += '/' + (param[2] === '+' ? value.split('/').map(encodePathValue).join('/') : encodePathValue(value));
-    }
-    paths.add(complete ? (wildcard ? `${filled}*` : filled) : `${filled}/*`);
-  }
-  return [...paths];
-}
-
-/** As the edge purge encodes a value: URL-encoded, `*` too (it would read as a wildcard). */
-function encodePathValue(value: string): string {
-  return encodeURIComponent(value).replace(/\*/g, '%2A');
+  return invalidationPathsForWrite(routes, pathParameters);
 }
 
 /** Each segment decoded and re-encoded as the purge encodes values, so both spellings compare equal. */
 export function normalisePath(path: string): string {
-  return path
-    .split('/')
-    .map((segment) => {
-      try {
-        return encodePathValue(decodeURIComponent(segment));
-      } catch {
-        return segment;
-      }
-    })
-    .join('/');
+  return normaliseInvalidationPath(path);
 }
 
 /** `a=1&b&c=` as [name, value] pairs, names decoded, values kept as sent (undefined for `b`). */

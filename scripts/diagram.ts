@@ -197,6 +197,17 @@ export function architectureModel(template: CfnTemplate, title = 'Architecture')
     const apiId = [...referencedIds(r.Properties?.RestApiId)][0];
     for (const fnId of referencedIds(r.Properties?.Integration?.Uri ?? {})) if (apiId) integrations.set(fnId, apiId);
   }
+  // Queues a function reads (a purge's request or retry queue) are drawn before the functions, so
+  // that a function sending to another's queue (the data purge forwarding to the edge purge) links.
+  const queueFeeds = new Map<string, Set<string>>(); // queue id -> functions it feeds
+  for (const [, m] of mappings) {
+    const source = [...referencedIds(m.Properties?.EventSourceArn)][0];
+    if (!source || resources[source]?.Type !== 'AWS::SQS::Queue') continue;
+    addNode({ id: source, kind: 'queue', label: ['SQS queue', displayName(source)] });
+    const fed = queueFeeds.get(source) ?? new Set<string>();
+    for (const fnId of referencedIds(m.Properties?.FunctionName)) fed.add(fnId);
+    queueFeeds.set(source, fed);
+  }
   for (const [id, r] of ofType('AWS::Lambda::Function')) {
     const props = r.Properties ?? {};
     const variables: Record<string, Json> = props.Environment?.Variables ?? {};
@@ -240,6 +251,9 @@ export function architectureModel(template: CfnTemplate, title = 'Architecture')
         addEdge({ from: id, to: targetId, path, label: purging ? 'delete keys' : 'cache-aside' });
       } else if (target.Type === 'AWS::CloudFront::Distribution' && (envRefs.has(targetId) || granted?.has('cloudfront:CreateInvalidation'))) {
         addEdge({ from: id, to: targetId, path: 'purge', label: 'invalidate' });
+      } else if (queueFeeds.has(targetId) && granted?.has('sqs:SendMessage')) {
+        // Another function's queue: a hand-over (after its own purge); its own: a retry later.
+        addEdge({ from: id, to: targetId, path: 'purge', label: queueFeeds.get(targetId)!.has(id) ? 'retry later' : 'then' });
       }
     }
   }

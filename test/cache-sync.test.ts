@@ -71,16 +71,43 @@ const sync = new CacheSync(stack, 'Sync', {
   dataKeys: [...CATALOG_DATA_PURGE.keys],
   dataGroups: [...CATALOG_DATA_PURGE.groups],
 });
+// Variants in the same app (one synthesis, nag-checked too): edge only, and a VPC with its own SQS endpoint.
+const edgeOnlyStack = new Stack(app, 'EdgeOnlyStack');
+const edgeOnly = new CacheSync(edgeOnlyStack, 'Sync', {
+  table: new dynamodb.TableV2(edgeOnlyStack, 'T', {
+    partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
+    dynamoStream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+    removalPolicy: RemovalPolicy.DESTROY,
+  }),
+  routes,
+  distribution: cloudfront.Distribution.fromDistributionAttributes(edgeOnlyStack, 'D', { distributionId: 'E1', domainName: 'x.cloudfront.net' }),
+  edgeCoalescingWindow: Duration.seconds(20),
+  edgeMaxFilePaths: 100,
+});
+const noEndpointStack = new Stack(app, 'NoEndpointStack');
+const noEndpoint = new CacheSync(noEndpointStack, 'Sync', {
+  table: new dynamodb.TableV2(noEndpointStack, 'T', {
+    partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
+    dynamoStream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+    removalPolicy: RemovalPolicy.DESTROY,
+  }),
+  routes,
+  dataCache: new FakeDataCache(noEndpointStack, 'Cache'),
+  dataKeys: ['item:{id}'],
+  sqsEndpoint: false,
+});
 const findings = synthFindings(app);
 const template = Template.fromStack(stack);
 
 const logicalId = (construct: Construct) => stack.getLogicalId(construct.node.defaultChild as lambda.CfnFunction);
 const fnProps = (fn: lambda.Function | undefined) => template.toJSON().Resources[logicalId(fn!)].Properties;
-const mappingOf = (fn: lambda.Function | undefined) => {
-  const mappings = template.findResources('AWS::Lambda::EventSourceMapping', { Properties: { FunctionName: { Ref: logicalId(fn!) } } });
-  expect(Object.keys(mappings)).toHaveLength(1);
-  return Object.values(mappings)[0].Properties;
-};
+const refOf = (construct: Construct) => stack.getLogicalId(construct.node.defaultChild as lambda.CfnFunction);
+const arnOf = (construct: Construct) => ({ 'Fn::GetAtt': [refOf(construct), 'Arn'] });
+const mappingsOf = (fn: lambda.Function | undefined) =>
+  Object.values(template.findResources('AWS::Lambda::EventSourceMapping', { Properties: { FunctionName: { Ref: logicalId(fn!) } } })).map((m) => m.Properties);
+const streamArn = { 'Fn::GetAtt': [stack.getLogicalId(table.node.defaultChild as dynamodb.CfnGlobalTable), 'StreamArn'] };
 const statementsOf = (fn: lambda.Function | undefined) => {
   const roleRef = fnProps(fn).Role['Fn::GetAtt'][0];
   return Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleRef }] } })).flatMap(
@@ -101,72 +128,135 @@ test('the synthesized template is the one cfn-lint is run on', () => {
   expect(fs.existsSync(path.join(app.outdir, 'SyncStack.template.json'))).toBe(true);
 });
 
-describe('stream wiring', () => {
-  test.each([
-    ['edge purge', () => sync.edgePurge, () => sync.edgeFailures],
-    ['data purge', () => sync.dataPurge, () => sync.dataFailures],
-  ])('the %s reads the table stream from LATEST with bisect, partial-batch responses and bounded retries', (_name, fn, failures) => {
-    expect(mappingOf(fn())).toEqual({
-      FunctionName: { Ref: logicalId(fn()!) },
-      EventSourceArn: { 'Fn::GetAtt': [stack.getLogicalId(table.node.defaultChild as dynamodb.CfnGlobalTable), 'StreamArn'] },
-      StartingPosition: 'LATEST',
-      BatchSize: 100,
-      MaximumBatchingWindowInSeconds: 1,
-      BisectBatchOnFunctionError: true,
-      FunctionResponseTypes: ['ReportBatchItemFailures'],
-      MaximumRetryAttempts: 10,
-      MaximumRecordAgeInSeconds: 3600,
-      ParallelizationFactor: 1,
-      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [stack.getLogicalId(failures()!.node.defaultChild as lambda.CfnFunction), 'Arn'] } } },
+describe('wiring: stream → data purge → edge purge', () => {
+  test('the data purge reads the table stream from LATEST with bisect, partial-batch responses and bounded retries', () => {
+    expect(mappingsOf(sync.dataPurge).filter((m) => m.EventSourceArn['Fn::GetAtt']?.[1] === 'StreamArn')).toEqual([
+      {
+        FunctionName: { Ref: logicalId(sync.dataPurge!) },
+        EventSourceArn: streamArn,
+        StartingPosition: 'LATEST',
+        BatchSize: 100,
+        MaximumBatchingWindowInSeconds: 1,
+        BisectBatchOnFunctionError: true,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        MaximumRetryAttempts: 10,
+        MaximumRecordAgeInSeconds: 3600,
+        ParallelizationFactor: 1,
+        DestinationConfig: { OnFailure: { Destination: arnOf(sync.dataFailures!) } },
+      },
+    ]);
+  });
+
+  test('with a data cache, the edge purge does not read the stream: it reads the request queue the data purge forwards to (before: both read the stream)', () => {
+    expect(mappingsOf(sync.edgePurge)).toEqual([
+      {
+        FunctionName: { Ref: logicalId(sync.edgePurge!) },
+        EventSourceArn: arnOf(sync.edgeRequests!),
+        BatchSize: 1000,
+        MaximumBatchingWindowInSeconds: 5,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        ScalingConfig: { MaximumConcurrency: 2 },
+      },
+    ]);
+    expect(fnProps(sync.dataPurge).Environment.Variables).toMatchObject({
+      EDGE_PURGE_QUEUE_URL: { Ref: refOf(sync.edgeRequests!) },
+      EDGE_PURGE_PATHS: '/items,/items?*,/items/{id}',
     });
   });
 
-  test('failure queues are encrypted, TLS-only, kept 14 days and drain to a dead-letter queue', () => {
-    template.resourceCountIs('AWS::SQS::Queue', 3);
-    for (const queue of [sync.edgeFailures!, sync.dataFailures!]) {
-      template.hasResourceProperties('AWS::SQS::Queue', {
-        SqsManagedSseEnabled: true,
-        MessageRetentionPeriod: 1_209_600,
-        RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [stack.getLogicalId(sync.deadLetterQueue.node.defaultChild as lambda.CfnFunction), 'Arn'] }, maxReceiveCount: 5 },
-      });
-      const policies = template.findResources('AWS::SQS::QueuePolicy', { Properties: { Queues: [{ Ref: stack.getLogicalId(queue.node.defaultChild as lambda.CfnFunction) }] } });
+  test('the data purge retries refused work from its retry queue', () => {
+    expect(mappingsOf(sync.dataPurge).filter((m) => m.EventSourceArn['Fn::GetAtt']?.[1] === 'Arn')).toEqual([
+      {
+        FunctionName: { Ref: logicalId(sync.dataPurge!) },
+        EventSourceArn: arnOf(sync.dataRetries!),
+        BatchSize: 10,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        ScalingConfig: { MaximumConcurrency: 2 },
+      },
+    ]);
+    expect(fnProps(sync.dataPurge).Environment.Variables.DATA_PURGE_RETRY_QUEUE_URL).toEqual({ Ref: refOf(sync.dataRetries!) });
+  });
+
+  test('queues are encrypted, TLS-only, kept 14 days; work queues drain to the failure queues after five receives, those to a dead-letter queue', () => {
+    template.resourceCountIs('AWS::SQS::Queue', 5);
+    const props = (q: Construct) => template.toJSON().Resources[refOf(q)].Properties;
+    for (const [queue, dlq, visibility] of [
+      [sync.edgeRequests!, sync.edgeFailures!, 360],
+      [sync.dataRetries!, sync.dataFailures!, 180],
+      [sync.edgeFailures!, sync.deadLetterQueue, undefined],
+      [sync.dataFailures!, sync.deadLetterQueue, undefined],
+    ] as const) {
+      expect(props(queue)).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600, RedrivePolicy: { deadLetterTargetArn: arnOf(dlq), maxReceiveCount: 5 } });
+      expect(props(queue).VisibilityTimeout).toBe(visibility);
+      const policies = template.findResources('AWS::SQS::QueuePolicy', { Properties: { Queues: [{ Ref: refOf(queue) }] } });
       expect(JSON.stringify(Object.values(policies)[0].Properties.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
     }
   });
 
-  test('each function may send to its own failure queue only', () => {
+  test('each function sends only where its design says', () => {
     const sendsTo = (fn: lambda.Function | undefined) =>
       statementsOf(fn)
         .filter((s: any) => [s.Action].flat().includes('sqs:SendMessage'))
         .map((s: any) => s.Resource);
-    expect(sendsTo(sync.edgePurge)).toEqual([{ 'Fn::GetAtt': [stack.getLogicalId(sync.edgeFailures!.node.defaultChild as lambda.CfnFunction), 'Arn'] }]);
-    expect(sendsTo(sync.dataPurge)).toEqual([{ 'Fn::GetAtt': [stack.getLogicalId(sync.dataFailures!.node.defaultChild as lambda.CfnFunction), 'Arn'] }]);
+    // The edge purge hands off to its own request queue.
+    expect(sendsTo(sync.edgePurge)).toEqual([arnOf(sync.edgeRequests!)]);
+    // The data purge: its stream failures, its retry queue, the edge purge's request queue.
+    const sorted = (refs: unknown[]) => refs.map((r) => JSON.stringify(r)).sort();
+    expect(sorted(sendsTo(sync.dataPurge))).toEqual(sorted([arnOf(sync.dataFailures!), arnOf(sync.dataRetries!), arnOf(sync.edgeRequests!)]));
+  });
+
+  test('the data purge reaches SQS through an interface endpoint in the cache VPC, on 443 only', () => {
+    const endpoint = template.toJSON().Resources[refOf(sync.sqsEndpoint!)].Properties;
+    expect(endpoint).toMatchObject({ VpcEndpointType: 'Interface', PrivateDnsEnabled: true });
+    expect(JSON.stringify(endpoint.ServiceName)).toContain('.sqs');
+    const fnSg = fnProps(sync.dataPurge).VpcConfig.SecurityGroupIds[0]['Fn::GetAtt'][0];
+    template.hasResourceProperties('AWS::EC2::SecurityGroupEgress', { GroupId: { 'Fn::GetAtt': [fnSg, 'GroupId'] }, FromPort: 443, ToPort: 443, IpProtocol: 'tcp' });
   });
 });
 
 describe('edge purge', () => {
-  test('runs outside any VPC with the distribution id and the paths of the edge-cached routes', () => {
+  test('runs outside any VPC with the distribution id, the paths of the edge-cached routes and its request queue', () => {
     const props = fnProps(sync.edgePurge);
     expect(props.VpcConfig).toBeUndefined();
-    expect(props.Environment.Variables).toEqual({ DISTRIBUTION_ID: 'E2EXAMPLE', EDGE_PURGE_PATHS: '/items*,/items/{id}' });
+    expect(props.Environment.Variables).toEqual({
+      DISTRIBUTION_ID: 'E2EXAMPLE',
+      EDGE_PURGE_PATHS: '/items,/items?*,/items/{id}',
+      EDGE_PURGE_QUEUE_URL: { Ref: refOf(sync.edgeRequests!) },
+    });
     expect(props).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], MemorySize: 256, Timeout: 60, TracingConfig: { Mode: 'Active' } });
   });
 
-  test('may create invalidations on that distribution only, and nothing else in CloudFront', () => {
+  test('may create, get and list invalidations on that distribution only, and nothing else in CloudFront', () => {
     const cloudfrontStatements = statementsOf(sync.edgePurge).filter((s: any) => JSON.stringify(s.Action).includes('cloudfront:'));
     expect(cloudfrontStatements).toEqual([
       {
-        Action: 'cloudfront:CreateInvalidation',
+        Action: ['cloudfront:CreateInvalidation', 'cloudfront:GetInvalidation', 'cloudfront:ListInvalidations'],
         Effect: 'Allow',
         Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudfront::', { Ref: 'AWS::AccountId' }, ':distribution/E2EXAMPLE']] },
       },
     ]);
     expect(JSON.stringify(statementsOf(sync.dataPurge))).not.toContain('cloudfront:');
   });
+
+  test('without a data cache it reads the stream itself (and hands off to its queue)', () => {
+    const tt = Template.fromStack(edgeOnlyStack);
+    const mappings = Object.values(tt.findResources('AWS::Lambda::EventSourceMapping')).map((m) => m.Properties);
+    expect(mappings.map((m) => m.EventSourceArn['Fn::GetAtt'][1]).sort()).toEqual(['Arn', 'StreamArn']);
+    expect(mappings.find((m) => m.EventSourceArn['Fn::GetAtt'][1] === 'Arn').MaximumBatchingWindowInSeconds).toBe(20);
+    expect(edgeOnly.sqsEndpoint).toBeUndefined();
+    expect(edgeOnly.dataPurge).toBeUndefined();
+    const edgeFn = Object.values(tt.findResources('AWS::Lambda::Function')).find((f) => f.Properties.Environment?.Variables?.DISTRIBUTION_ID);
+    expect(edgeFn!.Properties.Environment.Variables.EDGE_PURGE_MAX_FILE_PATHS).toBe('100');
+    const s = new Stack();
+    const t = new dynamodb.TableV2(s, 'T', { partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING }, dynamoStream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES });
+    const d = cloudfront.Distribution.fromDistributionAttributes(s, 'D', { distributionId: 'E1', domainName: 'x.cloudfront.net' });
+    expect(() => new CacheSync(s, 'Bad', { table: t, routes, distribution: d, edgeCoalescingWindow: Duration.minutes(6) })).toThrow(/edgeCoalescingWindow/);
+    expect(() => new CacheSync(s, 'Bad2', { table: t, routes, distribution: d, edgeMaxFilePaths: 3001 })).toThrow(/edgeMaxFilePaths must be an integer between 0 and 3000 paths, got 3001/);
+  });
 });
 
 describe('data purge', () => {
-  test('runs in the cache VPC isolated subnets, connected to the cache, with the route functions key prefix', () => {
+  test('runs in the cache VPC isolated subnets, connected to the cache and to SQS only, with the route functions key prefix', () => {
     const props = fnProps(sync.dataPurge);
     const isolated = cache.vpc.isolatedSubnets.map((s) => ({ Ref: stack.getLogicalId(s.node.defaultChild as ec2.CfnSubnet) }));
     expect(props.VpcConfig.SubnetIds).toEqual(isolated);
@@ -176,9 +266,12 @@ describe('data purge', () => {
       DATA_PURGE_GROUPS: 'items',
       DATA_CACHE_ENGINE: 'valkey-serverless',
       DATA_CACHE_ENDPOINT: 'cache.example.internal:6379',
+      DATA_PURGE_RETRY_QUEUE_URL: { Ref: refOf(sync.dataRetries!) },
+      EDGE_PURGE_QUEUE_URL: { Ref: refOf(sync.edgeRequests!) },
+      EDGE_PURGE_PATHS: '/items,/items?*,/items/{id}',
     });
     const fnSg = props.VpcConfig.SecurityGroupIds[0]['Fn::GetAtt'][0];
-    // Its own security group lets it reach the cache port and nothing else.
+    // Its own security group lets it reach the cache port and the SQS endpoint, nothing else.
     const ownSg = template.toJSON().Resources[fnSg].Properties;
     expect(ownSg.SecurityGroupEgress).toBeUndefined();
     const egress = Object.values(template.findResources('AWS::EC2::SecurityGroupEgress', { Properties: { GroupId: { 'Fn::GetAtt': [fnSg, 'GroupId'] } } }));
@@ -191,6 +284,14 @@ describe('data purge', () => {
         DestinationSecurityGroupId: { 'Fn::GetAtt': [stack.getLogicalId(cache.securityGroup.node.defaultChild as ec2.CfnSecurityGroup), 'GroupId'] },
         Description: 'cache clients',
       },
+      {
+        GroupId: { 'Fn::GetAtt': [fnSg, 'GroupId'] },
+        IpProtocol: 'tcp',
+        FromPort: 443,
+        ToPort: 443,
+        DestinationSecurityGroupId: { 'Fn::GetAtt': [expect.stringMatching(/^SyncSqsEndpointSecurityGroup/), 'GroupId'] },
+        Description: 'Data purge to SQS (retry and edge queues)',
+      },
     ]);
     template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
       GroupId: { 'Fn::GetAtt': [stack.getLogicalId(cache.securityGroup.node.defaultChild as ec2.CfnSecurityGroup), 'GroupId'] },
@@ -200,25 +301,28 @@ describe('data purge', () => {
     });
   });
 
-  test('both functions read the stream, and only the stream, of the table', () => {
-    const streamArn = { 'Fn::GetAtt': [stack.getLogicalId(table.node.defaultChild as dynamodb.CfnGlobalTable), 'StreamArn'] };
-    for (const fn of [sync.edgePurge, sync.dataPurge]) {
-      const dynamo = statementsOf(fn).filter((s: any) => JSON.stringify(s.Action).includes('dynamodb:'));
-      expect(dynamo).toEqual([
-        // CDK's own ListStreams grant on the stream ARN is ineffective (no resource-level permissions).
-        { Action: 'dynamodb:ListStreams', Effect: 'Allow', Resource: streamArn },
-        { Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'], Effect: 'Allow', Resource: streamArn },
-        { Action: 'dynamodb:ListStreams', Effect: 'Allow', Resource: '*' },
-      ]);
-      expect(JSON.stringify(statementsOf(fn))).not.toMatch(/dynamodb:(GetItem|PutItem|DeleteItem|Query|Scan|UpdateItem)/);
-    }
+  test('only the data purge reads the stream, and only the stream, of the table', () => {
+    const dynamo = statementsOf(sync.dataPurge).filter((s: any) => JSON.stringify(s.Action).includes('dynamodb:'));
+    expect(dynamo).toEqual([
+      // CDK's own ListStreams grant on the stream ARN is ineffective (no resource-level permissions).
+      { Action: 'dynamodb:ListStreams', Effect: 'Allow', Resource: streamArn },
+      { Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'], Effect: 'Allow', Resource: streamArn },
+      { Action: 'dynamodb:ListStreams', Effect: 'Allow', Resource: '*' },
+    ]);
+    expect(JSON.stringify(statementsOf(sync.dataPurge))).not.toMatch(/dynamodb:(GetItem|PutItem|DeleteItem|Query|Scan|UpdateItem)/);
+    expect(JSON.stringify(statementsOf(sync.edgePurge))).not.toContain('dynamodb:');
+  });
+
+  test('sqsEndpoint: false leaves the endpoint to the VPC owner', () => {
+    expect(noEndpoint.sqsEndpoint).toBeUndefined();
+    Template.fromStack(noEndpointStack).resourceCountIs('AWS::EC2::VPCEndpoint', 0);
   });
 });
 
 describe('edgePurgePaths', () => {
-  test('derives one template per edge-cached GET route, wildcard when keyed on query strings, under a prefix', () => {
-    expect(edgePurgePaths(routes)).toEqual(['/items*', '/items/{id}']);
-    expect(edgePurgePaths(routes, '/api')).toEqual(['/api/items*', '/api/items/{id}']);
+  test('derives each edge-cached GET route\'s path, and path?* when keyed on query strings, under a prefix', () => {
+    expect(edgePurgePaths(routes)).toEqual(['/items', '/items?*', '/items/{id}']);
+    expect(edgePurgePaths(routes, '/api')).toEqual(['/api/items', '/api/items?*', '/api/items/{id}']);
     expect(() => edgePurgePaths(routes, '/api/')).toThrow(/edgePathPrefix/);
   });
 });

@@ -1,3 +1,4 @@
+import { CfnElement } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { CatalogStack } from '../lib/sample';
@@ -249,21 +250,24 @@ describe('cache layers wired into the sample', () => {
     template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
   });
 
-  test('the table stream drives an edge purge outside the VPC and a data purge inside it', () => {
+  test('the table stream drives the data purge inside the VPC, which forwards purged changes to the edge purge outside it', () => {
     const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')) as any[];
-    expect(mappings).toHaveLength(2);
-    for (const m of mappings) {
-      expect(m.Properties).toMatchObject({
-        BisectBatchOnFunctionError: true,
-        FunctionResponseTypes: ['ReportBatchItemFailures'],
-        StartingPosition: 'LATEST',
-        DestinationConfig: { OnFailure: { Destination: expect.anything() } },
-      });
-    }
+    const fromStream = mappings.filter((m) => m.Properties.EventSourceArn['Fn::GetAtt'][1] === 'StreamArn');
+    // Only the data purge reads the stream: the edge purge waits for it (its request queue).
+    expect(fromStream).toHaveLength(1);
+    expect(fromStream[0].Properties).toMatchObject({
+      FunctionName: { Ref: stack.getLogicalId(stack.cacheSync.dataPurge!.node.defaultChild as CfnElement) },
+      BisectBatchOnFunctionError: true,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      StartingPosition: 'LATEST',
+      DestinationConfig: { OnFailure: { Destination: expect.anything() } },
+    });
+    const fromQueues = mappings.filter((m) => m.Properties.EventSourceArn['Fn::GetAtt'][1] === 'Arn');
+    expect(fromQueues.map((m) => m.Properties.FunctionResponseTypes)).toEqual([['ReportBatchItemFailures'], ['ReportBatchItemFailures']]);
     const purgeFns = template.findResources('AWS::Lambda::Function', { Properties: { Environment: { Variables: { DISTRIBUTION_ID: Match.anyValue() } } } });
     expect(Object.keys(purgeFns)).toHaveLength(1);
     expect((Object.values(purgeFns)[0] as any).Properties.VpcConfig).toBeUndefined();
-    expect((Object.values(purgeFns)[0] as any).Properties.Environment.Variables.EDGE_PURGE_PATHS).toBe('/items*,/items/{id}');
+    expect((Object.values(purgeFns)[0] as any).Properties.Environment.Variables.EDGE_PURGE_PATHS).toBe('/items,/items?*,/items/{id}');
   });
 
   test('outputs name what the smoke command reads', () => {

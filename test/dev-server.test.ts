@@ -8,7 +8,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Duration } from 'aws-cdk-lib';
-import { edgePurgePaths } from '../lib/sync/cache-sync';
 import { CACHEABLE_API_DEFAULTS } from '../lib/api/cacheable-api-defaults';
 import { catalogRoutes } from '../lib/sample/catalog-routes';
 import { routeEnvironment } from '../lib/api/route-environment';
@@ -16,7 +15,8 @@ import type { RouteTable } from '../lib/api/route-spec';
 import { parseRouteTable } from '../lib/api/route-table';
 import { STATELESS_FUNCTION_DEFAULTS } from '../lib/functions/stateless-function';
 import { groupGenerationKey } from '../lambda/runtime/cache/keys';
-import { purgePathsForWrite } from '../dev/edge-cache';
+import { normalisePath, purgePathsForWrite } from '../dev/edge-cache';
+import { invalidationPathsForWrite, normaliseInvalidationPath } from '../lib/edge/invalidation-paths';
 import { parseDevArgs } from '../dev/main';
 import { createDevServer, DEV_LIMITS, DevServer } from '../dev/server';
 import { CacheServer, startRedis } from './support/servers';
@@ -473,11 +473,12 @@ describe('the dev server follows the stack', () => {
 
   test('a write purges the paths CacheSync\'s edge purge would, filled from the write\'s path', () => {
     const routes = parseRouteTable(catalogRoutes());
-    const templates = edgePurgePaths(routes);
-    const fill = (id: string) => templates.map((t) => t.replace('{id}', encodeURIComponent(id)));
-    expect(purgePathsForWrite(routes, { id: 'lamp-1' })).toEqual(fill('lamp-1'));
-    expect(purgePathsForWrite(routes, { id: 'a b' })).toEqual(fill('a b'));
-    expect(purgePathsForWrite(routes, {})).toEqual(['/items*', '/items/*']);
+    // The contract is lib/edge/invalidation-paths.ts: list paths that spare other items, RFC 1738 encoding.
+    for (const params of [{ id: 'lamp-1' }, { id: 'a b' }, { id: 'sku:42' }, {}] as Array<Record<string, string>>) {
+      expect(purgePathsForWrite(routes, params)).toEqual(invalidationPathsForWrite(routes, params));
+    }
+    // The dev edge keeps entries under the spelling the purge sends.
+    expect(normalisePath('/items/sku%3A42')).toBe(normaliseInvalidationPath('/items/sku%3A42'));
   });
 
   test('CLI flags', () => {

@@ -43,7 +43,7 @@ test('one box per route function and per stream function; CloudFormation plumbin
   const drawn = new Set(model.nodes.map((n) => n.id));
   for (const [id] of routeFunctions) expect(model.nodes.find((n) => n.id === id)?.kind).toBe('route');
   const streamFunctions = model.nodes.filter((n) => n.kind === 'function').map((n) => n.id);
-  expect(streamFunctions.sort()).toEqual(idsOfType('AWS::Lambda::EventSourceMapping').map((id) => template.Resources[id].Properties.FunctionName.Ref).sort());
+  expect(streamFunctions.sort()).toEqual([...new Set(idsOfType('AWS::Lambda::EventSourceMapping').map((id) => template.Resources[id].Properties.FunctionName.Ref))].sort());
   const plumbing = functionsOf(template).map(([id]) => id).filter((id) => !drawn.has(id));
   expect(plumbing.length).toBeGreaterThan(0); // e.g. the VPC default-security-group custom resource
   for (const id of plumbing) expect(id).not.toMatch(/^Api|^CacheSync/);
@@ -75,7 +75,7 @@ test('each route function reaches the stores its role and environment name, no o
   expect(model.nodes.find((n) => n.id === idOfRoute('GET /items/{id}'))?.label).toEqual(['GET /items/{id}', 'λ 512 MB arm64', 'edge 60 s · data 300 s']);
 });
 
-test('purge paths: table → stream → stream functions → cache and CloudFront, failed batches → queues', () => {
+test('purge paths: table → stream → data purge → cache, then → request queue → edge purge → CloudFront; failed batches → queues', () => {
   const [table] = idsOfType('AWS::DynamoDB::GlobalTable');
   const [cache] = idsOfType('AWS::ElastiCache::ServerlessCache');
   const [distribution] = idsOfType('AWS::CloudFront::Distribution');
@@ -83,17 +83,21 @@ test('purge paths: table → stream → stream functions → cache and CloudFron
   expect(edge(model, table, stream)).toMatchObject({ path: 'purge' });
   const purges = model.nodes.filter((n) => n.kind === 'function').map((n) => n.id);
   expect(purges).toHaveLength(2);
-  for (const fn of purges) {
-    expect(edge(model, stream, fn)).toMatchObject({ path: 'purge' });
-    expect(edge(model, fn, table)).toBeUndefined(); // reading the stream is not using the table
-    const failures = edgesFrom(model, fn).find((e) => e.label === 'failed batches');
-    expect(template.Resources[failures!.to].Type).toBe('AWS::SQS::Queue');
-  }
-  const dataPurge = purges.find((id) => edge(model, id, cache));
-  const edgePurge = purges.find((id) => edge(model, id, distribution));
-  expect(edge(model, dataPurge!, cache)).toMatchObject({ path: 'purge', label: 'delete keys' });
-  expect(edge(model, edgePurge!, distribution)).toMatchObject({ path: 'purge', label: 'invalidate' });
+  const dataPurge = purges.find((id) => edge(model, id, cache))!;
+  const edgePurge = purges.find((id) => edge(model, id, distribution))!;
   expect(dataPurge).not.toBe(edgePurge);
+  // Only the data purge reads the stream; the edge purge follows it through its request queue.
+  expect(edge(model, stream, dataPurge)).toMatchObject({ path: 'purge' });
+  expect(edge(model, stream, edgePurge)).toBeUndefined();
+  const requests = idsOfType('AWS::SQS::Queue').find((id) => id.includes('EdgePurgeRequests'))!;
+  expect(edge(model, dataPurge, requests)).toMatchObject({ path: 'purge', label: 'then' });
+  expect(edge(model, requests, edgePurge)).toMatchObject({ path: 'purge', label: 'batches of 1000' });
+  expect(edge(model, edgePurge, requests)).toMatchObject({ label: 'retry later' });
+  expect(edge(model, dataPurge, table)).toBeUndefined(); // reading the stream is not using the table
+  const failures = edgesFrom(model, dataPurge).find((e) => e.label === 'failed batches');
+  expect(template.Resources[failures!.to].Type).toBe('AWS::SQS::Queue');
+  expect(edge(model, dataPurge, cache)).toMatchObject({ path: 'purge', label: 'delete keys' });
+  expect(edge(model, edgePurge, distribution)).toMatchObject({ path: 'purge', label: 'invalidate' });
   // A purge back to CloudFront must not drag the edge to the right of the functions.
   expect(toDot(model)).toContain(`"${edgePurge}" -> "${distribution}" [label="invalidate", style=dashed, color="#d45b07", fontcolor="#d45b07", constraint=false];`);
 });

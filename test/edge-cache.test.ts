@@ -170,7 +170,7 @@ describe('cache behaviors of the sample catalog', () => {
   });
 
   test('invalidation path templates for the purge function', () => {
-    expect(edge.invalidationPaths).toEqual(['/items*', '/items/{id}']);
+    expect(edge.invalidationPaths).toEqual(['/items', '/items?*', '/items/{id}']);
   });
 });
 
@@ -430,7 +430,7 @@ describe('pure helpers', () => {
     expect(edgePathPattern('/files/{path+}')).toBe('/files/*');
   });
 
-  test('edgeInvalidationPaths: templates for parameterised routes, a wildcard for lists and query-keyed routes', () => {
+  test('edgeInvalidationPaths: each route\'s path, and path?* for the query-string variants of query-keyed routes', () => {
     const routes = parseRouteTable({
       'GET /items': { entry, request: { queryStrings: { page: false } }, cache: { edge: { ttl: Duration.seconds(5) }, key: { queryStrings: ['page'] } } },
       'GET /items/{id}': { entry, cache: { edge: { ttl: Duration.seconds(5) } } },
@@ -442,7 +442,7 @@ describe('pure helpers', () => {
       'GET /tags': { entry, cache: { data: { ttl: Duration.seconds(5) } } },
       'PUT /items/{id}': { entry },
     });
-    expect(edgeInvalidationPaths(routes)).toEqual(['/items*', '/items/{id}', '/items/{id}/variants*']);
+    expect(edgeInvalidationPaths(routes)).toEqual(['/items', '/items?*', '/items/{id}', '/items/{id}/variants', '/items/{id}/variants?*']);
   });
 
   test('planEdgeBehaviors orders behaviors as API Gateway resolves paths', () => {

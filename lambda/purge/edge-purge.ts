@@ -1,55 +1,67 @@
 import { createHash } from 'node:crypto';
-import { CloudFrontClient, CreateInvalidationCommand } from '@aws-sdk/client-cloudfront';
-import type { DynamoDBRecord, DynamoDBStreamHandler } from 'aws-lambda';
-import { fillTemplate, literalPrefix, parseTemplateList, StreamPurgeHandler, Template } from './templates';
+import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { edgePathBodies, parseEdgePathBody, QueueSender, sendBodies } from './edge-queue';
+import { NeededPath } from './invalidation-planner';
+import { CloudFrontCalls, CLOUDFRONT_QUOTAS, log, RunnerSettings, runInvalidations } from './invalidation-runner';
+import { batchPaths, CLOUDFRONT_PATH_LIMITS } from './paths';
+import { parseTemplateList, Template } from './templates';
+
+export { isRetryable } from './invalidation-runner';
+export { recordPaths } from './paths';
 
 /**
  * Environment of the edge purge (lib/sync/cache-sync.ts writes the same names).
- * `EDGE_PURGE_PATHS`: comma-separated viewer path templates, e.g. `/items/{id},/items*`.
+ * `EDGE_PURGE_PATHS`: comma-separated viewer path templates, e.g. `/items/{id},/items,/items?*`.
+ * `EDGE_PURGE_QUEUE_URL`: the request queue, where quota pressure hands paths off to.
+ * `EDGE_PURGE_MAX_FILE_PATHS`: most file paths per invalidation (0 to 3000; default 3000).
  */
 export const EDGE_PURGE_ENV = {
   distributionId: 'DISTRIBUTION_ID',
   paths: 'EDGE_PURGE_PATHS',
+  queueUrl: 'EDGE_PURGE_QUEUE_URL',
+  maxFilePaths: 'EDGE_PURGE_MAX_FILE_PATHS',
 } as const;
 
-/** CloudFront's limits (Developer Guide, "Concurrent invalidation request maximum"; path length). */
-export const CLOUDFRONT_LIMITS = {
-  /** Individual file paths in progress per distribution: one request never needs more. */
-  pathsPerInvalidation: 3000,
-  /** Wildcard paths in progress per distribution. */
-  wildcardPathsPerInvalidation: 15,
-  maxPathLength: 4000,
+/** CloudFront's limits: the in-progress quotas and the path length. */
+export const CLOUDFRONT_LIMITS = { ...CLOUDFRONT_QUOTAS, ...CLOUDFRONT_PATH_LIMITS } as const;
+
+/**
+ * Timeouts of the SDK clients, set explicitly: the time reserve is derived from them, so that a
+ * request started just before the reserve can finish (or time out) and the hand-off still fits.
+ */
+export const EDGE_PURGE_TIMEOUTS = {
+  cloudFront: { connectionTimeout: 3000, requestTimeout: 10_000 },
+  sqs: { connectionTimeout: 1000, requestTimeout: 3000 },
+  /** Margin for the handler's own work and the response. */
+  marginMs: 1000,
 } as const;
 
-export interface EdgePurgeSettings {
-  readonly distributionId: string;
+/** One whole CloudFront attempt, one whole SQS attempt and the margin. */
+export const EDGE_PURGE_RESERVE_MS =
+  EDGE_PURGE_TIMEOUTS.cloudFront.connectionTimeout +
+  EDGE_PURGE_TIMEOUTS.cloudFront.requestTimeout +
+  EDGE_PURGE_TIMEOUTS.sqs.connectionTimeout +
+  EDGE_PURGE_TIMEOUTS.sqs.requestTimeout +
+  EDGE_PURGE_TIMEOUTS.marginMs;
+
+export interface EdgePurgeSettings extends RunnerSettings {
   readonly templates: readonly Template[];
-  readonly maxPathsPerInvalidation: number;
-  readonly maxWildcardsPerInvalidation: number;
-  /** Calls per invalidation, the first included. */
-  readonly maxAttempts: number;
-  /** Backoff: full jitter over min(maxDelayMs, baseDelayMs * 2^attempt). */
-  readonly baseDelayMs: number;
-  readonly maxDelayMs: number;
-  /** Time kept in hand for one more call before the function times out. */
-  readonly reserveMs: number;
+  /** The request queue quota pressure hands paths off to; none: what cannot go out fails the batch. */
+  readonly queueUrl?: string;
+  /** Delay of handed-off paths, so that invalidations in progress can complete meanwhile. */
+  readonly handOffDelaySeconds: number;
 }
 
 /** What the handler needs from outside; tests pass their own. */
 export interface EdgePurgeDeps {
-  readonly client: { send(command: CreateInvalidationCommand): Promise<{ Invalidation?: { Id?: string } }> };
+  readonly client: CloudFrontCalls;
+  readonly sqs?: QueueSender;
   readonly settings: EdgePurgeSettings;
   readonly sleep: (ms: number) => Promise<void>;
   /** Random numbers in [0, 1) for the backoff jitter. */
   readonly random: () => number;
-}
-
-/** One CreateInvalidation call of a batch. */
-export interface PlannedInvalidation {
-  readonly paths: string[];
-  /** Index of the first record whose change needs one of these paths. */
-  readonly firstRecord: number;
-  readonly callerReference: string;
 }
 
 export function edgePurgeSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): EdgePurgeSettings {
@@ -59,174 +71,101 @@ export function edgePurgeSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): 
   for (const t of templates) {
     if (!t.source.startsWith('/')) throw new Error(`${EDGE_PURGE_ENV.paths}: "${t.source}" must start with /`);
   }
+  const maxFilePaths = Number(env[EDGE_PURGE_ENV.maxFilePaths] ?? CLOUDFRONT_QUOTAS.filePathsInProgress);
+  if (!Number.isInteger(maxFilePaths) || maxFilePaths < 0 || maxFilePaths > CLOUDFRONT_QUOTAS.filePathsInProgress) {
+    throw new Error(`${EDGE_PURGE_ENV.maxFilePaths} must be an integer from 0 to ${CLOUDFRONT_QUOTAS.filePathsInProgress}, got "${env[EDGE_PURGE_ENV.maxFilePaths]}"`);
+  }
   return {
     distributionId,
     templates,
-    maxPathsPerInvalidation: CLOUDFRONT_LIMITS.pathsPerInvalidation,
-    maxWildcardsPerInvalidation: CLOUDFRONT_LIMITS.wildcardPathsPerInvalidation,
+    maxFilePathsPerInvalidation: maxFilePaths,
+    queueUrl: env[EDGE_PURGE_ENV.queueUrl] || undefined,
+    quotas: CLOUDFRONT_QUOTAS,
     maxAttempts: 6,
     baseDelayMs: 500,
     maxDelayMs: 10_000,
-    reserveMs: 5_000,
+    reserveMs: EDGE_PURGE_RESERVE_MS,
+    pollMs: 5000,
+    maxWaitMs: 30_000,
+    handOffDelaySeconds: 30,
   };
 }
 
-/**
- * Viewer paths of one record: each template filled from the record's attributes, values
- * URL-encoded (a `*` in a value too, or CloudFront would read it as a wildcard). A template whose
- * parameter the record does not carry purges everything under its literal prefix instead
- * (`/items/{id}` becomes `/items/*`): too much rather than a stale page.
- */
-export function recordPaths(record: DynamoDBRecord, templates: readonly Template[]): string[] {
-  const paths: string[] = [];
-  for (const template of templates) {
-    if (!template.hasParams) continue;
-    const filled = fillTemplate(template, record, encodePathValue);
-    if (filled === undefined || filled.some((p) => p.length > CLOUDFRONT_LIMITS.maxPathLength)) {
-      paths.push(literalPrefix(template) + '*');
-    } else {
-      paths.push(...filled);
-    }
-  }
-  return paths;
-}
+type EdgePurgeEvent = DynamoDBStreamEvent | SQSEvent;
+type EdgePurgeResponse = DynamoDBBatchResponse | SQSBatchResponse;
+/** The handler (assignable to a DynamoDB-stream or an SQS handler). */
+export type EdgePurgeHandler = (event: EdgePurgeEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<EdgePurgeResponse>;
 
-function encodePathValue(value: string, greedy: boolean): string {
-  const encode = (s: string) => encodeURIComponent(s).replace(/\*/g, '%2A');
-  return greedy ? value.split('/').map(encode).join('/') : encode(value);
+function isSqsRecord(record: DynamoDBRecord | SQSRecord): record is SQSRecord {
+  return (record as SQSRecord).eventSource === 'aws:sqs';
 }
 
 /**
- * The invalidations a batch needs: its paths deduplicated, in the order of the first record
- * needing each (templates without parameters are needed by the first record), cut so that no
- * call exceeds CloudFront's path and wildcard limits. Each call's CallerReference is derived
- * from the batch (stream, sequence numbers) and its paths, so a retried batch sends the same
- * references and CloudFront returns the invalidation it already created instead of a new one.
+ * The edge purge: invalidates the viewer paths of a DynamoDB-stream batch (when no data cache is
+ * kept in sync) or of the request queue's messages (sent by the data purge once the data cache no
+ * longer holds the old values, or handed off earlier), within CloudFront's in-progress quotas
+ * (see `runInvalidations`). Failures are reported per input: the sequence number of the first
+ * stream record not purged, or every message from the first one not purged.
  */
-export function planInvalidations(records: readonly DynamoDBRecord[], settings: EdgePurgeSettings): PlannedInvalidation[] {
-  if (records.length === 0) return [];
-  const firstNeed = new Map<string, number>();
-  const need = (path: string, index: number) => {
-    if (!firstNeed.has(path)) firstNeed.set(path, index);
-  };
-  for (const t of settings.templates) if (!t.hasParams) need(t.source, 0);
-  records.forEach((record, index) => {
-    for (const path of recordPaths(record, settings.templates)) need(path, index);
-  });
-
-  const chunks: Array<{ paths: string[]; firstRecord: number; wildcards: number }> = [];
-  for (const [path, index] of firstNeed) {
-    const wildcard = path.endsWith('*');
-    let chunk = chunks[chunks.length - 1];
-    if (
-      chunk === undefined ||
-      chunk.paths.length >= settings.maxPathsPerInvalidation ||
-      (wildcard && chunk.wildcards >= settings.maxWildcardsPerInvalidation)
-    ) {
-      chunk = { paths: [], firstRecord: index, wildcards: 0 };
-      chunks.push(chunk);
-    }
-    chunk.paths.push(path);
-    if (wildcard) chunk.wildcards++;
-  }
-
-  const batch = createHash('sha256');
-  for (const record of records) batch.update(`${record.eventSourceARN ?? ''}|${record.dynamodb?.SequenceNumber ?? record.eventID ?? ''}\n`);
-  const batchId = batch.digest();
-  return chunks.map((chunk, index) => ({
-    paths: chunk.paths,
-    firstRecord: chunk.firstRecord,
-    callerReference: `cca-${createHash('sha256').update(batchId).update(`${index}\n${chunk.paths.join('\n')}`).digest('base64url').slice(0, 40)}`,
-  }));
-}
-
-/**
- * Worth another try: throttling, too many invalidations in progress, 5xx, and failures that got
- * no HTTP answer at all (connection reset, DNS, timeout). Other 4xx (access denied, no such
- * distribution, invalid path) would fail again.
- */
-export function isRetryable(error: unknown): boolean {
-  const e = error as { name?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown } | undefined;
-  if (e?.name === 'TooManyInvalidationsInProgress' || e?.name === 'Throttling' || e?.name === 'ThrottlingException') return true;
-  if (e?.$retryable !== undefined) return true;
-  const status = e?.$metadata?.httpStatusCode;
-  return status === undefined || status >= 500 || status === 429;
-}
-
-/**
- * The DynamoDB-stream handler: purges the viewer paths the batch's changes affect with as few
- * CreateInvalidation calls as CloudFront's limits allow, retrying throttling with exponential
- * backoff and full jitter. What could not be purged is reported as a partial batch failure
- * (the sequence number of the first record whose paths were not invalidated), so Lambda
- * retries from that record on.
- */
-export function createEdgePurgeHandler(deps: () => EdgePurgeDeps): StreamPurgeHandler {
+export function createEdgePurgeHandler(deps: () => EdgePurgeDeps): EdgePurgeHandler {
   return async (event, context) => {
-    const { client, settings, sleep, random } = deps();
-    const records = event.Records ?? [];
+    const { client, sqs, settings, sleep, random } = deps();
+    const records: Array<DynamoDBRecord | SQSRecord> = event.Records ?? [];
     const remaining = () => context?.getRemainingTimeInMillis() ?? Number.POSITIVE_INFINITY;
+    const fromQueue = records.length > 0 && isSqsRecord(records[0]);
 
-    for (const plan of planInvalidations(records, settings)) {
-      const command = new CreateInvalidationCommand({
-        DistributionId: settings.distributionId,
-        InvalidationBatch: { CallerReference: plan.callerReference, Paths: { Quantity: plan.paths.length, Items: plan.paths } },
+    const needed: NeededPath[] = [];
+    const malformed: string[] = [];
+    if (fromQueue) {
+      const first = new Map<string, number>();
+      (records as SQSRecord[]).forEach((message, index) => {
+        const paths = parseEdgePathBody(message.body);
+        if (paths === undefined) malformed.push(message.messageId);
+        for (const path of paths ?? []) if (!first.has(path)) first.set(path, index);
       });
-      for (let attempt = 1; ; attempt++) {
-        try {
-          const out = await client.send(command);
-          log('INFO', 'Invalidation created', { invalidationId: out.Invalidation?.Id, paths: plan.paths.length, callerReference: plan.callerReference });
-          break;
-        } catch (error) {
-          const retryable = isRetryable(error);
-          const delay = Math.round(random() * Math.min(settings.maxDelayMs, settings.baseDelayMs * 2 ** (attempt - 1)));
-          if (!retryable || attempt >= settings.maxAttempts || remaining() - delay < settings.reserveMs) {
-            const failed = records[plan.firstRecord];
-            log('ERROR', 'Invalidation failed; reporting the batch from the first record it covers', {
-              error: describe(error),
-              retryable,
-              attempts: attempt,
-              paths: plan.paths.length,
-              sequenceNumber: failed?.dynamodb?.SequenceNumber,
-            });
-            return { batchItemFailures: [{ itemIdentifier: itemIdentifier(failed) }] };
-          }
-          log('WARN', 'Invalidation throttled or failed; retrying', { error: describe(error), attempt, delayMs: delay });
-          await sleep(delay);
-        }
-      }
+      for (const [path, firstNeed] of first) needed.push({ path, firstNeed });
+      if (malformed.length > 0) log('ERROR', 'Messages that are not edge-paths messages; reported as failures', { messageIds: malformed.slice(0, 20) });
+    } else {
+      for (const [path, firstNeed] of batchPaths(records as DynamoDBRecord[], settings.templates)) needed.push({ path, firstNeed });
     }
-    return { batchItemFailures: [] };
+
+    const handOff =
+      settings.queueUrl && sqs ? (paths: string[]) => sendBodies(sqs, settings.queueUrl!, edgePathBodies(paths), settings.handOffDelaySeconds) : undefined;
+    const result = await runInvalidations(needed, batchIdentity(records), { client, settings, sleep, random, remaining, handOff });
+
+    if (fromQueue) {
+      const failed = new Set(malformed);
+      if (result.failedFrom !== undefined) for (const m of (records as SQSRecord[]).slice(result.failedFrom)) failed.add(m.messageId);
+      return { batchItemFailures: [...failed].map((itemIdentifier) => ({ itemIdentifier })) };
+    }
+    if (result.failedFrom === undefined) return { batchItemFailures: [] };
+    return { batchItemFailures: [{ itemIdentifier: (records[result.failedFrom] as DynamoDBRecord)?.dynamodb?.SequenceNumber ?? '' }] };
   };
 }
 
-function itemIdentifier(record: DynamoDBRecord | undefined): string {
-  return record?.dynamodb?.SequenceNumber ?? '';
-}
-
-function describe(error: unknown): string {
-  const e = error as { name?: string; message?: string };
-  return `${e?.name ?? 'Error'}: ${e?.message ?? String(error)}`;
-}
-
-function log(level: 'INFO' | 'WARN' | 'ERROR', message: string, detail: Record<string, unknown>): void {
-  const line = JSON.stringify({ level, message, ...detail });
-  if (level === 'ERROR') console.error(line);
-  else if (level === 'WARN') console.warn(line);
-  else console.log(line);
+/** Stream position or message ids: a retried batch derives the same CallerReferences. */
+function batchIdentity(records: ReadonlyArray<DynamoDBRecord | SQSRecord>): string {
+  const hash = createHash('sha256');
+  for (const r of records) {
+    if (isSqsRecord(r)) hash.update(`${r.messageId}\n`);
+    else hash.update(`${r.eventSourceARN ?? ''}|${r.dynamodb?.SequenceNumber ?? r.eventID ?? ''}\n`);
+  }
+  return hash.digest('base64url');
 }
 
 let defaults: EdgePurgeDeps | undefined;
 
-/** Deps from the environment, built once per container (the client's connections are reused). */
+/** Deps from the environment, built once per container (the clients' connections are reused). */
 export function edgePurgeDeps(): EdgePurgeDeps {
   return (defaults ??= {
     // Retries are ours (the SDK does not retry TooManyInvalidationsInProgress, and two retry
-    // loops would multiply); a stuck connection must not eat the function's time.
-    client: new CloudFrontClient({ maxAttempts: 1, requestHandler: { connectionTimeout: 3000, requestTimeout: 10_000 } }),
+    // loops would multiply); the timeouts bound one attempt, which the reserve covers.
+    client: new CloudFrontClient({ maxAttempts: 1, requestHandler: { ...EDGE_PURGE_TIMEOUTS.cloudFront } }),
+    sqs: new SQSClient({ maxAttempts: 1, requestHandler: { ...EDGE_PURGE_TIMEOUTS.sqs } }),
     settings: edgePurgeSettingsFromEnv(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     random: Math.random,
   });
 }
 
-export const handler: DynamoDBStreamHandler = createEdgePurgeHandler(edgePurgeDeps);
+export const handler: EdgePurgeHandler = createEdgePurgeHandler(edgePurgeDeps);

@@ -56,6 +56,28 @@ export function attributeValues(record: DynamoDBRecord, name: string): string[] 
   return [...values];
 }
 
+/**
+ * Why the record cannot be purged by these templates, or undefined when it can: no change data
+ * or keys (a malformed record), or a template parameter that is a key attribute of a type that
+ * cannot name a path or cache key (B, NULL, BOOL, M, L, sets): treating it as missing would
+ * report success without purging. (A non-key attribute of such a type in an image stays "absent":
+ * an item whose `category` became NULL has no category key to purge.)
+ */
+export function recordProblem(record: DynamoDBRecord | undefined, templates: readonly Template[]): string | undefined {
+  const change = record?.dynamodb;
+  if (!change || !change.Keys || Object.keys(change.Keys).length === 0) return 'the record carries no change data or keys';
+  for (const template of templates) {
+    for (const part of template.parts) {
+      if (typeof part === 'string') continue;
+      const value = change.Keys[part.name];
+      if (value !== undefined && scalar(value) === undefined) {
+        return `key attribute ${part.name} is of type ${Object.keys(value)[0] ?? 'unknown'}; only S and N can fill ${template.source}`;
+      }
+    }
+  }
+  return undefined;
+}
+
 function scalar(value: AttributeValue | undefined): string | undefined {
   if (value?.S !== undefined) return value.S;
   if (value?.N !== undefined) return value.N;

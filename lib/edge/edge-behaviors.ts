@@ -1,5 +1,5 @@
 import type { ParsedRoute } from '../api/route-table';
-import { edgePathPattern } from './edge-cache';
+import { edgePathPattern } from './invalidation-paths';
 import { EDGE_LIMITS } from './edge-cache-defaults';
 
 /** One cache behavior EdgeCache derives from the route table. */

@@ -13,37 +13,14 @@ import { LIMITS, ParsedRoute } from '../api/route-table';
 import { EdgeBehaviorPlan, checkHeaders, planEdgeBehaviors } from './edge-behaviors';
 import { EdgeCacheProps, validateEdgeCacheProps } from './edge-cache-props';
 import { createLogBuckets } from './edge-log-buckets';
+import { edgeInvalidationPaths, edgePathPattern } from './invalidation-paths';
+
+// The invalidation-path helpers live in ./invalidation-paths; their names stay exported here.
+export * from './invalidation-paths';
 
 export type { EdgeBehaviorPlan } from './edge-behaviors';
 export { planEdgeBehaviors } from './edge-behaviors';
 export type { EdgeCacheOptions, EdgeCacheProps } from './edge-cache-props';
-
-/**
- * The CloudFront path pattern of a route path: each `{parameter}` (greedy or not) becomes
- * `*`. `/items/{id}` → `/items/*`, `/items` → `/items`.
- */
-export function edgePathPattern(path: string): string {
-  if (path === '/') return '/';
-  return '/' + path.slice(1).split('/').map((s) => (s.startsWith('{') ? '*' : s)).join('/');
-}
-
-/**
- * Cache invalidation paths of the edge-cached routes, for the edge purge function: one per
- * edge-cached GET route, as a template whose `{parameters}` the caller fills in.
- *
- * - `/items/{id}` stays `/items/{id}` (`/items/{id}*` when the route keys on query strings,
- *   so every cached query-string variant goes too);
- * - a route without parameters gets a trailing wildcard, `/items` → `/items*`, which also
- *   removes every cached query-string variant (`/items?limit=10&cursor=...`).
- *
- * Paths are the viewer's (the stage name is CloudFront's origin path, not part of them).
- */
-export function edgeInvalidationPaths(routes: ParsedRoute[]): string[] {
-  const paths = routes
-    .filter((r) => r.method === 'GET' && r.cache.edge)
-    .map((r) => (r.pathParameters.length === 0 || r.cache.key.queryStrings.length > 0 ? `${r.path}*` : r.path));
-  return [...new Set(paths)];
-}
 
 const SIGV4_HEADERS = ['X-Amz-Date', 'X-Amz-Security-Token', 'X-Amz-Content-Sha256'];
 

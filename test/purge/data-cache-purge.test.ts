@@ -1,7 +1,10 @@
 import { CATALOG_DATA_PURGE, ITEM_LIST_GROUP, itemKey, itemListPageKey } from '../../lambda/catalog/cache-keys';
 import { createCacheClient, CacheClient, readDataCacheSettings, resetCacheClient } from '../../lambda/runtime/cache';
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
 import {
   createDataCachePurgeHandler,
+  DATA_PURGE_RESERVE_MS,
   DataPurgeDeps,
   dataPurgeSettingsFromEnv,
   handler,
@@ -126,7 +129,7 @@ describe('against a real redis-server', () => {
     });
     try {
       await read(itemKey('env-1'), { id: 'env-1' });
-      const result = await handler(streamEvent(remove({ id: 'env-1' })), {} as never, () => undefined);
+      const result = await handler(streamEvent(remove({ id: "env-1" })));
       expect(result).toEqual({ batchItemFailures: [] });
       expect((await read(itemKey('env-1'), undefined)).loaded).toBe(true);
     } finally {
@@ -194,4 +197,104 @@ describe('planning and partial failures', () => {
     expect(fake.calls).toEqual(['key:category:games', 'key:category:toys']);
     expect(() => dataPurgeSettingsFromEnv({})).toThrow(/DATA_PURGE_KEYS or DATA_PURGE_GROUPS/);
   });
+});
+
+describe('records that cannot be purged, time budget, chaining to the edge, replayable failures', () => {
+  const sqsMock = mockClient(SQSClient);
+  const EDGE_QUEUE = 'https://sqs.eu-west-1.amazonaws.com/123456789012/EdgePurgeRequests';
+  const RETRY_QUEUE = 'https://sqs.eu-west-1.amazonaws.com/123456789012/DataPurgeRetries';
+  const env = { ...PURGE_ENV, EDGE_PURGE_PATHS: '/items/{id},/items,/items?*', EDGE_PURGE_QUEUE_URL: EDGE_QUEUE, DATA_PURGE_RETRY_QUEUE_URL: RETRY_QUEUE };
+  let events: string[];
+  const recordingCache = (fail = new Set<string>()) => ({
+    invalidate: async (key: string) => (events.push(`key:${key}`), !fail.has(key)),
+    invalidateGroup: async (group: string) => (events.push(`group:${group}`), !fail.has(group)),
+  });
+  const chained = (cache = recordingCache()) =>
+    createDataCachePurgeHandler(() => ({ cache, settings: dataPurgeSettingsFromEnv(env), sleep: async () => undefined, random: () => 0, sqs: new SQSClient({}) }));
+  const sent = (queue: string) =>
+    sqsMock.commandCalls(SendMessageBatchCommand).filter((c) => c.args[0].input.QueueUrl === queue).flatMap((c) => c.args[0].input.Entries!.map((e) => JSON.parse(e.MessageBody!)));
+
+  beforeEach(() => {
+    events = [];
+    sqsMock.reset();
+    sqsMock.on(SendMessageBatchCommand).callsFake((input) => {
+      events.push(`send:${input.QueueUrl === EDGE_QUEUE ? 'edge' : 'retry'}`);
+      return { Successful: [], Failed: [] };
+    });
+  });
+
+  test.each([
+    ['B', { B: new Uint8Array([1]) }],
+    ['NULL', { NULL: true }],
+    ['BOOL', { BOOL: true }],
+    ['M', { M: { a: { S: 'x' } } }],
+  ])('a key attribute of type %s is a batch item failure, not a success with a warning (before: success)', async (_type, value) => {
+    const good = insert({ id: 'a' });
+    const odd = insert({ id: 'b' });
+    odd.dynamodb!.Keys = { id: value as never };
+    const result = await chained()(streamEvent(good, odd, insert({ id: 'c' })));
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: odd.dynamodb!.SequenceNumber }] });
+    expect(events.filter((e) => e.startsWith('key:'))).toEqual(['key:item:a']);
+  });
+
+  test('a non-key attribute of such a type stays "absent": its key is skipped, the record is purged', async () => {
+    const settings = dataPurgeSettingsFromEnv({ DATA_PURGE_KEYS: 'item:{id},category:{category}' });
+    const record = modify({ id: 'a', category: 'toys' }, { id: 'a' });
+    record.dynamodb!.NewImage!.category = { NULL: true };
+    const handler = createDataCachePurgeHandler(() => ({ cache: recordingCache(), settings, sleep: async () => undefined, random: () => 0 }));
+    expect(await handler(streamEvent(record))).toEqual({ batchItemFailures: [] });
+    expect(events).toEqual(['key:item:a', 'key:category:toys']);
+  });
+
+  test('a malformed record (no change data) is a batch item failure (before: success)', async () => {
+    const malformed = { eventID: 'x', eventName: 'INSERT', eventSource: 'aws:dynamodb' } as never;
+    expect((await chained()(streamEvent(malformed))).batchItemFailures).toHaveLength(1);
+  });
+
+  test('the edge paths are forwarded only after the data purge of their records succeeded', async () => {
+    expect(await chained()(streamEvent(insert({ id: 'a' }), modify({ id: 'b' }, { id: 'b', price: 2 })))).toEqual({ batchItemFailures: [] });
+    expect(events).toEqual(['group:items', 'key:item:a', 'key:item:b', 'send:edge']);
+    expect(sent(EDGE_QUEUE)).toEqual([{ kind: 'edge-paths', paths: ['/items', '/items?*', '/items/a', '/items/b'] }]);
+  });
+
+  test('work the cache refused goes to the retry queue with its keys and edge paths; the purged records are forwarded', async () => {
+    const result = await chained(recordingCache(new Set(['item:b'])))(streamEvent(insert({ id: 'a' }), insert({ id: 'b' }), insert({ id: 'c' })));
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(sent(RETRY_QUEUE)).toEqual([{ kind: 'data-purge', keys: ['item:b'], groups: [], edgePaths: ['/items', '/items?*', '/items/b', '/items/c'] }]);
+    expect(sent(EDGE_QUEUE)).toEqual([{ kind: 'edge-paths', paths: ['/items', '/items?*', '/items/a'] }]);
+  });
+
+  test('a retry-queue message is purged, then its edge paths forwarded; a failing one is reported by message id', async () => {
+    const body = JSON.stringify({ kind: 'data-purge', keys: ['item:b'], groups: ['items'], edgePaths: ['/items/b'] });
+    const message = (messageId: string, b: string) => ({ messageId, body: b, eventSource: 'aws:sqs' }) as never;
+    expect(await chained()({ Records: [message('m1', body), message('m2', '{"kind":"other"}')] })).toEqual({ batchItemFailures: [{ itemIdentifier: 'm2' }] });
+    expect(events).toEqual(['group:items', 'key:item:b', 'send:edge']);
+    events = [];
+    expect(await chained(recordingCache(new Set(['item:b'])))({ Records: [message('m3', body)] })).toEqual({ batchItemFailures: [{ itemIdentifier: 'm3' }] });
+    expect(events.filter((e) => e.startsWith('send'))).toEqual([]);
+  });
+
+  test('a 100,000-record batch answers within its time budget with a partial-batch response (before: ran to the end, 100 s of 30 s)', async () => {
+    let clock = 0;
+    const slowCache = { invalidate: async () => ((clock += 1), true), invalidateGroup: async () => true };
+    const records = Array.from({ length: 100_000 }, (_, i) => insert({ id: `i${i}` }));
+    const handler = createDataCachePurgeHandler(() => ({ cache: slowCache, settings: dataPurgeSettingsFromEnv(env), sleep: async () => undefined, random: () => 0, sqs: new SQSClient({}) }));
+    // One simulated millisecond per key: 100 s of work for a 30 s function.
+    const result = await handler(streamEvent(...records), { getRemainingTimeInMillis: () => 30_000 - clock });
+    expect(30_000 - clock).toBeGreaterThanOrEqual(DATA_PURGE_RESERVE_MS - dataPurgeSettingsFromEnv(env).concurrency);
+    expect(result.batchItemFailures).toHaveLength(1);
+    const resumeAt = records.findIndex((r) => r.dynamodb!.SequenceNumber === result.batchItemFailures[0].itemIdentifier);
+    expect(resumeAt).toBeGreaterThan(0);
+    // Everything before the resume point was purged and forwarded to the edge; nothing after it.
+    const forwarded = sent(EDGE_QUEUE).flatMap((m) => m.paths);
+    expect(forwarded).toContain(`/items/i${resumeAt - 1}`);
+    expect(forwarded).not.toContain(`/items/i${resumeAt}`);
+  });
+});
+
+test('the data purge keeps one whole SQS attempt and one cache round (the runtime\'s own timeouts) in reserve', () => {
+  const base = dataPurgeSettingsFromEnv(PURGE_ENV).reserveMs;
+  expect(base).toBe(DATA_PURGE_RESERVE_MS);
+  expect(base).toBe(1000 + 3000 + 200 + 100 + 1000);
+  expect(dataPurgeSettingsFromEnv({ ...PURGE_ENV, DATA_CACHE_CONNECT_TIMEOUT_MS: '2000', DATA_CACHE_COMMAND_TIMEOUT_MS: '500' }).reserveMs).toBe(1000 + 3000 + 2000 + 500 + 1000);
 });

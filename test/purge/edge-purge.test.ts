@@ -12,8 +12,9 @@ import {
   EdgePurgeSettings,
   edgePurgeSettingsFromEnv,
   handler,
+  EDGE_PURGE_RESERVE_MS,
+  EDGE_PURGE_TIMEOUTS,
   isRetryable,
-  planInvalidations,
 } from '../../lambda/purge/edge-purge';
 import { parseTemplateList } from '../../lambda/purge/templates';
 import { contextWith, insert, modify, remove, streamEvent, streamRecord } from './stream-events';
@@ -26,7 +27,7 @@ function settings(paths: string, overrides: Partial<EdgePurgeSettings> = {}): Ed
 }
 
 let sleeps: number[] = [];
-function purge(paths = '/items/{id},/items*', overrides: Partial<EdgePurgeSettings> = {}, random = () => 1) {
+function purge(paths = '/items/{id},/items,/items?*', overrides: Partial<EdgePurgeSettings> = {}, random = () => 1) {
   return createEdgePurgeHandler(() => ({
     client,
     settings: settings(paths, overrides),
@@ -66,8 +67,8 @@ describe('path mapping', () => {
     expect(calls()).toHaveLength(1);
     const [call] = calls();
     expect(call.DistributionId).toBe('E2EXAMPLE');
-    expect(pathsOf(call)).toEqual(['/items*', '/items/a', '/items/b', '/items/c']);
-    expect(call.InvalidationBatch!.Paths!.Quantity).toBe(4);
+    expect(pathsOf(call)).toEqual(['/items', '/items?*', '/items/a', '/items/b', '/items/c']);
+    expect(call.InvalidationBatch!.Paths!.Quantity).toBe(5);
   });
 
   test('paths are deduplicated across the batch', async () => {
@@ -79,12 +80,12 @@ describe('path mapping', () => {
         insert({ id: 'b', price: 1 }),
       ),
     );
-    expect(pathsOf(calls()[0])).toEqual(['/items*', '/items/a', '/items/b']);
+    expect(pathsOf(calls()[0])).toEqual(['/items', '/items?*', '/items/a', '/items/b']);
   });
 
-  test('values are URL-encoded, a * in a value included, and greedy parameters keep their slashes', async () => {
-    await purge('/items/{id},/files/{path+}')(streamEvent(insert({ id: 'a b/c*é', path: 'docs/a b.txt' })));
-    expect(pathsOf(calls()[0])).toEqual(['/items/a%20b%2Fc%2A%C3%A9', '/files/docs/a%20b.txt']);
+  test('values are encoded as CloudFront matches them (space, /, ?, non-ASCII), greedy parameters keep their slashes', async () => {
+    await purge('/items/{id},/files/{path+}')(streamEvent(insert({ id: 'a b/c?é', path: 'docs/a b.txt' })));
+    expect(pathsOf(calls()[0])).toEqual(['/items/a%20b%2Fc%3F%C3%A9', '/files/docs/a%20b.txt']);
   });
 
   test('non-key parameters come from the new and the old image: a move purges both places', async () => {
@@ -113,33 +114,6 @@ describe('path mapping', () => {
   });
 });
 
-describe('batching within CloudFront limits', () => {
-  test('no call carries more paths than allowed', async () => {
-    const records = ['a', 'b', 'c', 'd', 'e', 'f', 'g'].map((id) => insert({ id }));
-    await purge('/items/{id}', { maxPathsPerInvalidation: 3 })(streamEvent(...records));
-    expect(calls().map(pathsOf)).toEqual([
-      ['/items/a', '/items/b', '/items/c'],
-      ['/items/d', '/items/e', '/items/f'],
-      ['/items/g'],
-    ]);
-  });
-
-  test('no call carries more wildcard paths than allowed', async () => {
-    const records = ['a', 'b', 'c', 'd', 'e'].map((id) => insert({ id }));
-    await purge('/items/{id}*,/items/{id}', { maxWildcardsPerInvalidation: 2 })(streamEvent(...records));
-    const wildcards = calls().map((c) => pathsOf(c).filter((p) => p.endsWith('*')).length);
-    expect(wildcards).toEqual([2, 2, 1]);
-    expect(calls().flatMap(pathsOf)).toHaveLength(10);
-  });
-
-  test('with the real limits, 3500 changed items take two calls of at most 3000 paths', () => {
-    const records = Array.from({ length: 3500 }, (_, i) => insert({ id: `item-${i}` }));
-    const plans = planInvalidations(records, settings('/items/{id},/items*'));
-    expect(plans.map((p) => p.paths.length)).toEqual([3000, 501]);
-    expect(plans.map((p) => p.firstRecord)).toEqual([0, 2999]);
-  });
-});
-
 describe('CallerReference', () => {
   const batch = () => [insert({ id: 'a' }, { sequenceNumber: '111' }), remove({ id: 'b' }, { sequenceNumber: '222' })];
 
@@ -157,8 +131,6 @@ describe('CallerReference', () => {
     const [a, b] = calls().map(referenceOf);
     expect(pathsOf(calls()[0])).toEqual(pathsOf(calls()[1]));
     expect(b).not.toBe(a);
-    const plans = planInvalidations(batch(), settings('/items/{id},/items*', { maxPathsPerInvalidation: 1 }));
-    expect(new Set(plans.map((p) => p.callerReference)).size).toBe(3);
   });
 
   test('is kept across retries of one call', async () => {
@@ -171,7 +143,6 @@ describe('CallerReference', () => {
 
 describe('retries', () => {
   test.each([
-    ['TooManyInvalidationsInProgress', throttled],
     ['Throttling', () => new CloudFrontServiceException({ name: 'Throttling', $fault: 'client', message: 'Rate exceeded', $metadata: { httpStatusCode: 400 } })],
     ['a 5xx', unavailable],
     ['a network failure', () => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })],
@@ -183,8 +154,14 @@ describe('retries', () => {
     expect(sleeps).toEqual([500, 1000, 2000]);
   });
 
+  test('TooManyInvalidationsInProgress is quota pressure: waited out at the poll interval', async () => {
+    cloudFront.on(CreateInvalidationCommand).rejectsOnce(throttled()).rejectsOnce(throttled()).resolves({});
+    expect(await purge()(streamEvent(insert({ id: 'a' })))).toEqual({ batchItemFailures: [] });
+    expect(sleeps).toEqual([5000, 5000]);
+  });
+
   test('delays have full jitter and a ceiling', async () => {
-    cloudFront.on(CreateInvalidationCommand).rejects(throttled());
+    cloudFront.on(CreateInvalidationCommand).rejects(unavailable());
     await purge('/items/{id}', { maxAttempts: 8 }, () => 0.5)(streamEvent(insert({ id: 'a' })));
     expect(sleeps).toEqual([250, 500, 1000, 2000, 4000, 5000, 5000]);
   });
@@ -197,22 +174,24 @@ describe('retries', () => {
     expect(sleeps).toEqual([]);
   });
 
-  test('after the last attempt the batch is reported from the first record whose paths were not purged', async () => {
+  test('after the last attempt, without a hand-off queue, the batch is reported from its first record not purged', async () => {
     const records = ['a', 'b', 'c', 'd'].map((id) => insert({ id }));
-    // First call (a, b) succeeds; the second (c, d) keeps failing; nothing after it is sent.
+    // Room for two file paths: (a, b) goes out; (c, d) keeps failing.
     cloudFront.on(CreateInvalidationCommand).resolvesOnce({}).rejects(unavailable());
-    const result = await purge('/items/{id}', { maxPathsPerInvalidation: 2, maxAttempts: 3 })(streamEvent(...records));
+    const result = await purge('/items/{id}', { quotas: { filePathsInProgress: 2, wildcardPathsInProgress: 0 }, maxAttempts: 3 })(streamEvent(...records));
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: records[2].dynamodb!.SequenceNumber }] });
     expect(calls().map(pathsOf)).toEqual([['/items/a', '/items/b'], ['/items/c', '/items/d'], ['/items/c', '/items/d'], ['/items/c', '/items/d']]);
   });
 
-  test('does not start a wait the function has no time left for', async () => {
-    cloudFront.on(CreateInvalidationCommand).rejects(throttled());
+  test('does not start a request inside the time reserve, which covers a whole SDK attempt and the hand-off', async () => {
     const records = [insert({ id: 'a' })];
-    const result = await purge()(streamEvent(...records), contextWith(5_400));
+    const result = await purge()(streamEvent(...records), contextWith(EDGE_PURGE_RESERVE_MS - 1));
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: records[0].dynamodb!.SequenceNumber }]);
-    expect(calls()).toHaveLength(1);
-    expect(sleeps).toEqual([]);
+    expect(calls()).toHaveLength(0);
+    // Before: a 5 s reserve against a 3 s connect + 10 s request attempt.
+    const t = EDGE_PURGE_TIMEOUTS;
+    expect(EDGE_PURGE_RESERVE_MS).toBeGreaterThanOrEqual(t.cloudFront.connectionTimeout + t.cloudFront.requestTimeout + t.sqs.connectionTimeout + t.sqs.requestTimeout);
+    expect(settings('/items').reserveMs).toBe(EDGE_PURGE_RESERVE_MS);
   });
 
   test('isRetryable tells lasting refusals from passing trouble', () => {
@@ -230,12 +209,12 @@ describe('configuration from the environment', () => {
       for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
       Object.assign(process.env, saved);
     };
-    Object.assign(process.env, { DISTRIBUTION_ID: 'EDEPLOYED', EDGE_PURGE_PATHS: '/v1/items/{id}, /v1/items*' });
+    Object.assign(process.env, { DISTRIBUTION_ID: 'EDEPLOYED', EDGE_PURGE_PATHS: '/v1/items/{id}, /v1/items, /v1/items?*' });
     try {
       const record = streamRecord('REMOVE', { old: { id: 'x1' } });
-      const result = await handler(streamEvent(record), contextWith(60_000) as never, () => undefined);
+      const result = await handler(streamEvent(record), contextWith(60_000));
       expect(result).toEqual({ batchItemFailures: [] });
-      expect(calls()[0]).toMatchObject({ DistributionId: 'EDEPLOYED', InvalidationBatch: { Paths: { Items: ['/v1/items*', '/v1/items/x1'] } } });
+      expect(calls()[0]).toMatchObject({ DistributionId: 'EDEPLOYED', InvalidationBatch: { Paths: { Items: ['/v1/items', '/v1/items?*', '/v1/items/x1'] } } });
     } finally {
       restore();
     }
@@ -245,5 +224,18 @@ describe('configuration from the environment', () => {
     expect(() => edgePurgeSettingsFromEnv({ EDGE_PURGE_PATHS: '/items' })).toThrow(/DISTRIBUTION_ID/);
     expect(() => edgePurgeSettingsFromEnv({ DISTRIBUTION_ID: 'E', EDGE_PURGE_PATHS: 'items/{id}' })).toThrow(/must start with \//);
     expect(parseTemplateList(' /a/{id} ,, /a/{id},/b ').map((t) => t.source)).toEqual(['/a/{id}', '/b']);
+  });
+});
+
+describe('cost cap on file paths', () => {
+  test('EDGE_PURGE_MAX_FILE_PATHS collapses item paths beyond it into the route wildcard', async () => {
+    const capped = edgePurgeSettingsFromEnv({ DISTRIBUTION_ID: 'E', EDGE_PURGE_PATHS: '/items/{id},/items,/items?*', EDGE_PURGE_MAX_FILE_PATHS: '2' });
+    expect(capped.maxFilePathsPerInvalidation).toBe(2);
+    await createEdgePurgeHandler(() => ({ client, settings: capped, sleep: async () => undefined, random: () => 1 }))(
+      streamEvent(insert({ id: 'a' }), insert({ id: 'b' }), insert({ id: 'c' })),
+    );
+    expect(calls().map(pathsOf)).toEqual([['/items', '/items?*', '/items/*']]);
+    expect(() => edgePurgeSettingsFromEnv({ DISTRIBUTION_ID: 'E', EDGE_PURGE_MAX_FILE_PATHS: '3001' })).toThrow(/EDGE_PURGE_MAX_FILE_PATHS must be an integer from 0 to 3000/);
+    expect(edgePurgeSettingsFromEnv({ DISTRIBUTION_ID: 'E' }).maxFilePathsPerInvalidation).toBe(3000);
   });
 });
