@@ -309,7 +309,7 @@ export class CacheableApi extends Construct {
 
     const method = this.restApi.root.resourceForPath(route.path).addMethod(
       route.method,
-      new apigw.LambdaIntegration(fn, { proxy: true, allowTestInvoke: false, cacheKeyParameters }),
+      new apigw.LambdaIntegration(fn, { proxy: true, allowTestInvoke: false, cacheKeyParameters, responseTransferMode: route.options.responseTransferMode }),
       {
         ...authorization.bind(this),
         operationName: route.id,
