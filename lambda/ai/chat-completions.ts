@@ -45,11 +45,16 @@ export const handler = streamifyResponse(async (event, responseStream) => {
 
 /**
  * The consumer whose budget a request spends: the API key API Gateway validated for it. The
- * dev server has no usage plans and sets AI_CONSUMER_SOURCE=header to use `x-api-key` instead;
+ * dev server has no usage plans and sets AI_CONSUMER_SOURCE=header to use `x-api-key` (or the
+ * `Authorization: Bearer` key OpenAI clients send) instead;
  * a deployed route never trusts that header, which any caller could set.
  */
 export function consumerOf(event: APIGatewayProxyEvent, env: NodeJS.ProcessEnv): string {
-  if (env[AI_CONSUMER_SOURCE] === 'header') return header(event, 'x-api-key') || 'anonymous';
+  if (env[AI_CONSUMER_SOURCE] === 'header') {
+    // OpenAI clients send their key as a bearer token; API Gateway reads it from x-api-key.
+    const bearer = /^Bearer\s+(\S+)$/i.exec(header(event, 'authorization') ?? '')?.[1];
+    return header(event, 'x-api-key') || bearer || 'anonymous';
+  }
   return event.requestContext?.identity?.apiKeyId || 'anonymous';
 }
 

@@ -134,6 +134,49 @@ function handlerFile(name: string): string {
   return candidates.find((f) => fs.existsSync(f)) ?? candidates[0];
 }
 
+/** What `modelRouteTable` builds the two routes from. */
+export interface ModelRouteTableOptions {
+  /** Path prefix, e.g. `/v1`. */
+  readonly prefix: string;
+  /** The chat function's AI_* variables. */
+  readonly environment: Record<string, string>;
+  /** The alias table as JSON (AI_MODELS). */
+  readonly modelsJson: string;
+  readonly authorization: ApiAuthorization;
+  /** Set when answers live in the data cache: the chat route then runs in its VPC. */
+  readonly cacheTtl?: Duration;
+  readonly chatFunction?: StatelessFunctionOptions;
+}
+
+/** The chat-completions and models routes (ModelRoutes, and the dev server's model routes). */
+export function modelRouteTable(o: ModelRouteTableOptions): RouteTable {
+  const inVpc = o.cacheTtl !== undefined;
+  const chat: RouteOptions = {
+    entry: handlerFile('chat-completions.ts'),
+    authorization: o.authorization,
+    responseTransferMode: apigw.ResponseTransferMode.STREAM,
+    request: { maxBodyBytes: MODEL_ROUTES_DEFAULTS.maxBodyBytes },
+    // A data-cache route runs in the cache's VPC with IAM auth to it; its entries live as long as answers.
+    ...(inVpc ? { cache: { data: { ttl: o.cacheTtl! } } } : {}),
+    function: {
+      timeout: MODEL_ROUTES_DEFAULTS.chatTimeout,
+      description: 'OpenAI-compatible chat completions over the model alias table',
+      ...o.chatFunction,
+      // Outside the data cache, neither cache client library is bundled.
+      define: { ...(inVpc ? {} : { 'process.env.DATA_CACHE_BUNDLED_BACKEND': '"none"' }), ...o.chatFunction?.define },
+      environment: { ...o.chatFunction?.environment, ...o.environment },
+    },
+  };
+  return {
+    [`POST ${o.prefix}/chat/completions`]: chat,
+    [`GET ${o.prefix}/models`]: {
+      entry: handlerFile('list-models.ts'),
+      authorization: o.authorization,
+      function: { description: 'Model aliases in the OpenAI list format', environment: { AI_MODELS: o.modelsJson } },
+    },
+  };
+}
+
 /**
  * OpenAI-compatible model routes for a CacheableApi route table: `POST {prefix}/chat/completions`
  * (unified format, alias table with fallbacks, answer cache with single-flight, per-consumer
@@ -220,32 +263,9 @@ export class ModelRoutes extends Construct {
 
     const authorization =
       props.authorization ?? ApiAuthorization.publicAccess('Model routes identify callers by the API key API Gateway checks against a usage plan, which also keys their token budget');
+    this.routes = modelRouteTable({ prefix, environment, modelsJson, authorization, cacheTtl: inVpc ? cacheTtl : undefined, chatFunction: props.chatFunction });
     this.chatRouteKey = `POST ${prefix}/chat/completions`;
     this.modelsRouteKey = `GET ${prefix}/models`;
-    const chat: RouteOptions = {
-      entry: handlerFile('chat-completions.ts'),
-      authorization,
-      responseTransferMode: apigw.ResponseTransferMode.STREAM,
-      request: { maxBodyBytes: MODEL_ROUTES_DEFAULTS.maxBodyBytes },
-      // A data-cache route runs in the cache's VPC with IAM auth to it; its entries live as long as answers.
-      ...(inVpc ? { cache: { data: { ttl: cacheTtl } } } : {}),
-      function: {
-        timeout: MODEL_ROUTES_DEFAULTS.chatTimeout,
-        description: 'OpenAI-compatible chat completions over the model alias table',
-        ...props.chatFunction,
-        // Outside the data cache, neither cache client library is bundled.
-        define: { ...(inVpc ? {} : { 'process.env.DATA_CACHE_BUNDLED_BACKEND': '"none"' }), ...props.chatFunction?.define },
-        environment: { ...props.chatFunction?.environment, ...environment },
-      },
-    };
-    this.routes = {
-      [this.chatRouteKey]: chat,
-      [this.modelsRouteKey]: {
-        entry: handlerFile('list-models.ts'),
-        authorization,
-        function: { description: 'Model aliases in the OpenAI list format', environment: { AI_MODELS: modelsJson } },
-      },
-    };
   }
 
   /**

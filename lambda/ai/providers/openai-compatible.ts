@@ -146,8 +146,17 @@ async function readStream(response: Response, onDelta: (text: string) => void, s
     }
     if (choice?.finish_reason) finish = choice.finish_reason;
   };
-  for await (const bytes of response.body as unknown as AsyncIterable<Uint8Array>) {
-    buffer += decoder.decode(bytes, { stream: true });
+  const reader = (response.body as unknown as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+  for (;;) {
+    let next: IteratorResult<Uint8Array>;
+    try {
+      next = await reader.next();
+    } catch (error) {
+      // The connection dropped mid-answer ("terminated"): a provider failure, not the gateway's.
+      throw upstreamFailure(502, `the stream broke off: ${(error as Error).message}`);
+    }
+    if (next.done) break;
+    buffer += decoder.decode(next.value, { stream: true });
     let end: number;
     while ((end = buffer.search(/\r?\n\r?\n/)) >= 0) {
       const event = buffer.slice(0, end);
