@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import type { RouteTable } from '../lib/api/route-spec';
 import { checkReachable, localDynamoDb, localRedis, MEMORY_TABLE } from './local-backends';
 import { createDevServer, DevDataPurge, DevServer } from './server';
+import { DEV_MODEL_ARGS, DevModelCliOptions, parseDevModelArgs, withDevModelRoutes } from './model-cli';
 
 export const DEV_USAGE = `Usage: npm run dev -- [options]
 
@@ -23,6 +24,11 @@ Options:
   --key-prefix <p>        data-cache key prefix (default dev)
   --no-watch              do not reload handlers on changes
   --no-edge-cache         do not emulate CloudFront's cache
+  --model-upstream <url>  OpenAI-compatible server behind the model alias "upstream", e.g.
+                          http://127.0.0.1:11434/v1 (key from MODEL_UPSTREAM_API_KEY if set)
+  --model-name <name>     model name sent to --model-upstream (default "default")
+  --model-budget <n>      token budget per consumer (x-api-key or bearer key) per day
+  --no-models             do not serve /v1/chat/completions and /v1/models (local model)
   -h, --help              this help`;
 
 export interface DevCliOptions {
@@ -36,6 +42,7 @@ export interface DevCliOptions {
   readonly keyPrefix: string;
   readonly watch: boolean;
   readonly edgeCache: boolean;
+  readonly models: DevModelCliOptions;
   readonly help: boolean;
 }
 
@@ -55,6 +62,7 @@ export function parseDevArgs(argv: readonly string[]): DevCliOptions {
       'key-prefix': { type: 'string' },
       'no-watch': { type: 'boolean' },
       'no-edge-cache': { type: 'boolean' },
+      ...DEV_MODEL_ARGS,
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -78,6 +86,7 @@ export function parseDevArgs(argv: readonly string[]): DevCliOptions {
     keyPrefix: values['key-prefix'] ?? 'dev',
     watch: !values['no-watch'],
     edgeCache: !values['no-edge-cache'],
+    models: parseDevModelArgs(values),
     help: values.help ?? false,
   };
 }
@@ -135,7 +144,9 @@ export async function runDevCli(argv: readonly string[], out: (line: string) => 
       tableLine = `DynamoDB table ${dynamo.tableName} at ${dynamo.endpoint}${dynamo.created ? ' (created)' : ''}`;
     }
     Object.assign(environment, options.env);
-    const { routes, dataPurge, source } = loadRoutes(options.routes);
+    const loaded = loadRoutes(options.routes);
+    const { dataPurge, source } = loaded;
+    const routes = withDevModelRoutes(loaded.routes, options.models, options.routes !== undefined);
     server = await createDevServer({
       routes,
       dataPurge,
