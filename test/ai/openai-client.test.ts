@@ -38,9 +38,7 @@ afterAll(async () => {
   await upstream?.close();
 });
 
-beforeEach(() => {
-  upstream.calls.length = 0;
-});
+beforeEach(() => upstream.reset());
 
 const client = (apiKey = 'dev-key') => new OpenAI({ baseURL: `${server.url}/v1`, apiKey, maxRetries: 0 });
 let unique = 0;

@@ -30,11 +30,14 @@ export interface FakeUpstream {
   readonly calls: RecordedCall[];
   /** Answers for the next calls, in order; when empty, `fallback` answers. */
   script(...answers: ScriptedAnswer[]): void;
+  /** Forgets scripted answers not yet used and the recorded calls. */
+  reset(): void;
   fallback: ScriptedAnswer;
   close(): Promise<void>;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// Unref'd: a scripted delay still pending when a test ends must not hold the process open.
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
 
 export async function startFakeUpstream(fallback: ScriptedAnswer = {}): Promise<FakeUpstream> {
   const queue: ScriptedAnswer[] = [];
@@ -97,6 +100,10 @@ export async function startFakeUpstream(fallback: ScriptedAnswer = {}): Promise<
     baseUrl: `http://127.0.0.1:${port}/v1`,
     calls,
     script: (...answers) => void queue.push(...answers),
+    reset: () => {
+      queue.length = 0;
+      calls.length = 0;
+    },
     get fallback() {
       return state.fallback;
     },
