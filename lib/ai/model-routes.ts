@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -268,6 +269,11 @@ export class ModelRoutes extends Construct {
     this.modelsRouteKey = `GET ${prefix}/models`;
   }
 
+  /** Adds the model section (metrics per alias) to `dashboard`; `bind` does it for the API's own dashboard. */
+  addDashboardSection(dashboard: cloudwatch.Dashboard): void {
+    dashboard.addWidgets(...modelWidgets(this.props.metricsNamespace ?? MODEL_ROUTES_DEFAULTS.metricsNamespace, Object.keys(this.props.models)));
+  }
+
   /**
    * Grants the chat function exactly what its aliases use (Bedrock invoke on the declared model
    * ids, read of each upstream's key secret, the table's item actions), requires API keys on
@@ -294,6 +300,7 @@ export class ModelRoutes extends Construct {
     if (this.props.apiKeyRequired ?? MODEL_ROUTES_DEFAULTS.apiKeyRequired) {
       for (const key of [this.chatRouteKey, this.modelsRouteKey]) (api.methods[key].node.defaultChild as apigw.CfnMethod).apiKeyRequired = true;
     }
+    if (api.monitoring) this.addDashboardSection(api.monitoring.dashboard);
     if (this.cacheStore === ModelCacheStore.DATA_CACHE && bedrockModels.length > 0 && this.props.dataCache) {
       const cache = this.props.dataCache;
       this.bedrockEndpoint = cache.vpc.addInterfaceEndpoint('BedrockRuntimeEndpoint', {
@@ -305,6 +312,29 @@ export class ModelRoutes extends Construct {
       this.bedrockEndpoint.connections.allowDefaultPortFrom(fn, 'Chat function to Bedrock runtime');
     }
   }
+}
+
+/** The model section of a dashboard: per alias, tokens, cache hit ratio, upstream latency, throttles and budget rejections. */
+function modelWidgets(namespace: string, aliases: string[]): cloudwatch.IWidget[] {
+  const metric = (name: string, alias: string, statistic = 'Sum') =>
+    new cloudwatch.Metric({ namespace, metricName: name, dimensionsMap: { Model: alias }, statistic, period: Duration.minutes(5), label: `${alias} ${name}` });
+  const hitRatio = aliases.map(
+    (alias, i) =>
+      new cloudwatch.MathExpression({
+        expression: `100 * hits${i} / MAX([hits${i} + misses${i}, 1])`,
+        usingMetrics: { [`hits${i}`]: metric('CacheHit', alias), [`misses${i}`]: metric('CacheMiss', alias) },
+        label: `${alias} cache hit %`,
+        period: Duration.minutes(5),
+      }),
+  );
+  return [
+    new cloudwatch.TextWidget({ markdown: '## Models\nPer alias: tokens spent and saved by the answer cache, its hit ratio, upstream latency, throttles and budget rejections.', width: 24, height: 2 }),
+    new cloudwatch.GraphWidget({ title: 'Tokens in / out', left: aliases.flatMap((a) => [metric('InputTokens', a), metric('OutputTokens', a)]), width: 8 }),
+    new cloudwatch.GraphWidget({ title: 'Tokens saved by the cache', left: aliases.map((a) => metric('TokensSaved', a)), width: 8 }),
+    new cloudwatch.GraphWidget({ title: 'Answer cache hit ratio (%)', left: hitRatio, leftYAxis: { min: 0, max: 100 }, width: 8 }),
+    new cloudwatch.GraphWidget({ title: 'Upstream latency p50 / p99 (ms)', left: aliases.flatMap((a) => [metric('UpstreamLatency', a, 'p50'), metric('UpstreamLatency', a, 'p99')]), width: 12 }),
+    new cloudwatch.GraphWidget({ title: 'Upstream throttles and budget rejections', left: aliases.flatMap((a) => [metric('UpstreamThrottles', a), metric('BudgetRejections', a)]), width: 12 }),
+  ];
 }
 
 function checkBudget(prop: string, budget: TokenBudget): void {

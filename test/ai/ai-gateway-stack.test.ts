@@ -87,3 +87,13 @@ test('the consumer has an API key in a usage plan with a request throttle on the
   });
   template.resourceCountIs('AWS::ApiGateway::UsagePlanKey', 1);
 });
+
+test('the API dashboard has a model section per alias: tokens, cache hit ratio, upstream latency, throttles', () => {
+  const dashboards = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+  expect(dashboards).toHaveLength(1);
+  const body = JSON.stringify((dashboards[0] as any).Properties.DashboardBody);
+  expect(body).toContain('## Models');
+  for (const alias of ['fast', 'fast-backup', 'smart']) expect(body).toContain(`\\"Model\\",\\"${alias}\\"`);
+  for (const metric of ['InputTokens', 'TokensSaved', 'CacheHit', 'UpstreamLatency', 'BudgetRejections']) expect(body).toContain(metric);
+  expect(body).toContain('CdkCacheableApi/Models');
+});
