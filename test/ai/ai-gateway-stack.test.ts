@@ -1,6 +1,7 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AiGatewayStack } from '../../lib/sample/ai-gateway-stack';
 import { nagApp, synthFindings } from '../support/nag';
+import { normalizedTemplate } from '../support/template';
 
 // One synthesis for the file, cdk-nag included (CI runs cfn-lint over the written template).
 const app = nagApp();
@@ -96,4 +97,8 @@ test('the API dashboard has a model section per alias: tokens, cache hit ratio, 
   for (const alias of ['fast', 'fast-backup', 'smart']) expect(body).toContain(`\\"Model\\",\\"${alias}\\"`);
   for (const metric of ['InputTokens', 'TokensSaved', 'CacheHit', 'UpstreamLatency', 'BudgetRejections']) expect(body).toContain(metric);
   expect(body).toContain('CdkCacheableApi/Models');
+});
+
+test('template snapshot (asset hashes normalised)', () => {
+  expect(normalizedTemplate(stack)).toMatchSnapshot();
 });
