@@ -8,7 +8,7 @@ import { AiError, ChatRequest } from './format';
 export const AI_MODELS = 'AI_MODELS';
 /** JSON BudgetConfig. Absent: no token budgets. */
 export const AI_BUDGETS = 'AI_BUDGETS';
-/** Where answers are cached: `dynamodb` (AI_TABLE), `data-cache` (the DATA_CACHE_* store) or `memory`. */
+/** Where answers are cached: `dynamodb` (AI_TABLE), `data-cache` (the DATA_CACHE_* store), `memory` or `none`. */
 export const AI_CACHE_STORE = 'AI_CACHE_STORE';
 /** Lifetime of a cached answer, seconds. */
 export const AI_CACHE_TTL_SECONDS = 'AI_CACHE_TTL_SECONDS';
@@ -24,7 +24,7 @@ export const AI_CONSUMER_SOURCE = 'AI_CONSUMER_SOURCE';
 /** CloudWatch namespace of the model metrics. Absent: no metrics. */
 export const AI_METRICS_NAMESPACE = 'AI_METRICS_NAMESPACE';
 
-export const AI_CACHE_STORES = ['dynamodb', 'data-cache', 'memory'] as const;
+export const AI_CACHE_STORES = ['dynamodb', 'data-cache', 'memory', 'none'] as const;
 export type AiCacheStore = (typeof AI_CACHE_STORES)[number];
 
 /** Request settings an alias applies when the request leaves them out. */
@@ -86,7 +86,7 @@ export function parseModelTable(raw: string | undefined): ModelTable {
   const table = JSON.parse(raw) as Record<string, ModelTargetConfig>;
   for (const [alias, target] of Object.entries(table)) {
     if (!['bedrock', 'openai', 'local'].includes(target.provider)) throw new Error(`${AI_MODELS}.${alias}.provider must be bedrock, openai or local`);
-    for (const f of target.fallbacks ?? []) if (!(f in table)) throw new Error(`${AI_MODELS}.${alias}.fallbacks names unknown alias "${f}"`);
+    for (const f of target.fallbacks ?? []) if (!Object.prototype.hasOwnProperty.call(table, f)) throw new Error(`${AI_MODELS}.${alias}.fallbacks names unknown alias "${f}"`);
   }
   return table;
 }

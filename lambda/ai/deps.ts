@@ -54,6 +54,8 @@ export function chatDeps(env: NodeJS.ProcessEnv): ChatDeps {
     case 'memory':
       cache = new CacheClient({ ...lease, keyPrefix, store: new MemoryStore(), maxValueBytes: 1024 * 1024 });
       break;
+    case 'none':
+      break;
   }
   const counter: UsageCounter = table ? dynamoStore(table) : new MemoryCounter();
   deps = { models: readModelTable(env), cache, cacheTtlSeconds, counter, budgets: readBudgets(env), upstreamTimeoutMs, env };

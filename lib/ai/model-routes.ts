@@ -253,14 +253,13 @@ export class ModelRoutes extends Construct {
     const modelsJson = stack.toJsonString(Object.fromEntries(Object.entries(props.models).map(([alias, t]) => [alias, t.toConfig()])));
     const environment: Record<string, string> = {
       AI_MODELS: modelsJson,
-      AI_CACHE_STORE: this.cacheStore === ModelCacheStore.NONE ? 'memory' : this.cacheStore,
+      AI_CACHE_STORE: this.cacheStore,
       AI_CACHE_TTL_SECONDS: String(cacheTtl.toSeconds()),
       AI_UPSTREAM_TIMEOUT_MS: String(timeout.toMilliseconds()),
       AI_METRICS_NAMESPACE: props.metricsNamespace ?? MODEL_ROUTES_DEFAULTS.metricsNamespace,
       ...(this.table ? { AI_TABLE: this.table.tableName } : {}),
       ...(budgets ? { AI_BUDGETS: stack.toJsonString(budgets) } : {}),
     };
-    if (this.cacheStore === ModelCacheStore.NONE) environment.AI_CACHE_TTL_SECONDS = '0';
 
     const authorization =
       props.authorization ?? ApiAuthorization.publicAccess('Model routes identify callers by the API key API Gateway checks against a usage plan, which also keys their token budget');

@@ -30,7 +30,8 @@ test('chat route streams through API Gateway and needs an API key; models route 
   const methods = template.findResources('AWS::ApiGateway::Method', { Properties: { OperationName: 'PostV1ChatCompletions' } });
   const chat = Object.values(methods)[0] as any;
   expect(chat.Properties.ApiKeyRequired).toBe(true);
-  expect(chat.Properties.Integration).toMatchObject({ Type: 'AWS_PROXY', ResponseTransferMode: 'STREAM' });
+  // A streamed answer may outlast API Gateway's 29 s default: the integration waits as long as the function.
+  expect(chat.Properties.Integration).toMatchObject({ Type: 'AWS_PROXY', ResponseTransferMode: 'STREAM', TimeoutInMillis: 120_000 });
   expect(JSON.stringify(chat.Properties.Integration.Uri)).toContain('/response-streaming-invocations');
   template.hasResourceProperties('AWS::ApiGateway::Method', { OperationName: 'GetV1Models', ApiKeyRequired: true, Integration: Match.objectLike({ Type: 'AWS_PROXY' }) });
   // Only the chat route streams.

@@ -158,6 +158,7 @@ describe('store selection', () => {
 
   test('AI_CACHE_STORE=dynamodb needs AI_TABLE; an unknown store is named', () => {
     expect(() => chatDeps({ AI_MODELS: LOCAL_MODELS, AI_CACHE_STORE: 'dynamodb' })).toThrow('AI_CACHE_STORE=dynamodb needs AI_TABLE');
-    expect(() => chatDeps({ AI_MODELS: LOCAL_MODELS, AI_CACHE_STORE: 'disk' })).toThrow('AI_CACHE_STORE must be one of dynamodb, data-cache, memory, got "disk"');
+    expect(() => chatDeps({ AI_MODELS: LOCAL_MODELS, AI_CACHE_STORE: 'disk' })).toThrow('AI_CACHE_STORE must be one of dynamodb, data-cache, memory, none, got "disk"');
+    expect(chatDeps({ AI_MODELS: LOCAL_MODELS, AI_CACHE_STORE: 'none' }).cache).toBeUndefined();
   });
 });
