@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { CacheClient } from '../runtime/cache/cache-aside';
-import { budgetHeaders, charge, checkBudget, UsageCounter } from './budget';
+import { budgetHeaders, BudgetState, charge, checkBudget, UsageCounter } from './budget';
 import { BudgetConfig, ModelTable, ResolvedTarget, resolveChain, withAliasDefaults } from './config';
 import { AiError, ChatRequest, chunkEvent, completionBody, CompletionResult, DONE_EVENT } from './format';
 import { AiCacheOutcome, AiRequestRecord } from './metrics';
@@ -83,12 +83,14 @@ export async function serveChat(call: ChatCall, out: ChatOutput, deps: ChatDeps)
   try {
     const chain = resolveChain(deps.models, request.model);
     const effective = withAliasDefaults(request, chain[0].target.defaults);
-    let budget;
+    let budget: BudgetState | undefined;
     try {
       budget = await checkBudget(deps.counter, deps.budgets, consumer, now());
     } catch (error) {
       budgetRejected = error instanceof AiError && error.status === 429;
-      throw error;
+      if (error instanceof AiError) throw error;
+      // The counter store failed: the request goes on unmetered rather than every caller failing.
+      warn('Budget check failed; request served without it', call.requestId, error);
     }
     const cacheable = deps.cache !== undefined && isCacheable(effective, call.cacheControl);
     const headers = (status: AiCacheOutcome, result?: CompletionResult, used?: number): Record<string, string> => ({
@@ -129,7 +131,14 @@ export async function serveChat(call: ChatCall, out: ChatOutput, deps: ChatDeps)
       outcome = 'bypass';
     }
     // Only a call that reached the upstream spends budget; cached and shared answers are free.
-    const used = leader && budget ? await charge(deps.counter, budget, result.usage.total_tokens) : budget?.used;
+    let used = budget?.used;
+    if (leader && budget) {
+      // The answer exists and is paid for: a failed charge is logged, never turned into an error.
+      used = await charge(deps.counter, budget, result.usage.total_tokens).catch((error: unknown) => {
+        warn(`Budget charge of ${result.usage.total_tokens} tokens for ${consumer} failed`, call.requestId, error);
+        return budget.used;
+      });
+    }
     const status = outcome === 'error' ? 'miss' : outcome;
     if (request.stream) {
       if (!out.started) {
@@ -191,6 +200,10 @@ export async function serveChat(call: ChatCall, out: ChatOutput, deps: ChatDeps)
       requestId: call.requestId,
     };
   }
+}
+
+function warn(message: string, requestId: string | undefined, error: unknown): void {
+  console.error(JSON.stringify({ level: 'WARN', message, requestId, error: String((error as Error)?.message ?? error) }));
 }
 
 /**

@@ -70,3 +70,21 @@ test('an upstream 400 is passed on as a 400 and not retried on the fallback', as
   expect(out.status).toBe(400);
   expect(upstream.calls).toHaveLength(1);
 });
+
+test.each([
+  ['the budget check', { counter: async () => Promise.reject(new Error('down')), increment: async () => Promise.reject(new Error('down')) }, 'Budget check failed; request served without it'],
+  ['the charge after the answer', { counter: async () => 0, increment: async () => Promise.reject(new Error('down')) }, 'Budget charge of 17 tokens for c failed'],
+])('a counter store failing in %s neither blocks the request nor fails the paid-for answer; it is logged', async (_when, counter, logged) => {
+  const models: ModelTable = { up: { provider: 'openai', baseUrl: upstream.baseUrl, model: 'm' } };
+  const warnings: string[] = [];
+  const spy = jest.spyOn(console, 'error').mockImplementation((line: string) => void warnings.push(line));
+  const out = captureOutput();
+  try {
+    await serveChat({ request: ask('up'), consumer: 'c' }, out, { ...deps(models), counter, budgets: { default: { tokens: 100, period: 'day' } } });
+  } finally {
+    spy.mockRestore();
+  }
+  expect(out.status).toBe(200);
+  expect(upstream.calls).toHaveLength(1);
+  expect(warnings.map((w) => JSON.parse(w).message)).toEqual([logged]);
+});
