@@ -69,6 +69,7 @@ test.each([
   expect(outputs.every((o) => o.status === 200 && o.body.choices[0].message.content === 'shared answer')).toBe(true);
   const outcomes = outputs.map((o) => o.headers!['X-AI-Cache']);
   expect(outcomes.filter((o) => o === 'miss')).toHaveLength(1);
-  // Callers in the leader's container shared its flight; the other containers read the filled entry.
-  expect(outcomes.filter((o) => o === 'coalesced')).toHaveLength(CONTAINERS * CALLERS_PER_CONTAINER - 1);
+  // The others shared the leader's answer: joined its flight, waited on its lease, or (a container
+  // slow to start on a busy machine) found the entry already filled.
+  expect(outcomes.filter((o) => o === 'coalesced' || o === 'hit')).toHaveLength(CONTAINERS * CALLERS_PER_CONTAINER - 1);
 });
