@@ -120,10 +120,78 @@ test('throttled everywhere: 429 rate_limit_error; a validation error is a 400 wi
   expect(bedrock.commandCalls(ConverseCommand)).toHaveLength(1);
 });
 
-test('tools are refused for Bedrock aliases with a 400 naming the parameter, before any call', async () => {
+const weatherTool = { type: 'function', function: { name: 'get_weather', description: 'Weather of a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } };
+
+test('tools: OpenAI tools and tool_choice become toolConfig; a toolUse answer becomes tool_calls', async () => {
+  bedrock.on(ConverseCommand).resolves({
+    output: { message: { role: 'assistant', content: [{ toolUse: { toolUseId: 'tu-1', name: 'get_weather', input: { city: 'Lyon' } } }] } },
+    stopReason: 'tool_use',
+    usage: { inputTokens: 20, outputTokens: 5, totalTokens: 25 },
+    metrics: { latencyMs: 1 },
+  });
   const out = captureOutput();
-  await serveChat({ request: request({ tools: [{ type: 'function', function: { name: 'f', parameters: {} } }] }), consumer: 'c1' }, out, deps());
-  expect(out.status).toBe(400);
-  expect(out.body.error).toMatchObject({ param: 'tools', code: 'unsupported_parameter' });
+  await serveChat({ request: request({ tools: [weatherTool], tool_choice: 'required' }), consumer: 'c1' }, out, deps());
+  const input = bedrock.commandCalls(ConverseCommand)[0].args[0].input;
+  expect(input.toolConfig).toEqual({
+    tools: [{ toolSpec: { name: 'get_weather', description: 'Weather of a city', inputSchema: { json: weatherTool.function.parameters } } }],
+    toolChoice: { any: {} },
+  });
+  expect(out.body.choices[0].finish_reason).toBe('tool_calls');
+  expect(out.body.choices[0].message.tool_calls).toEqual([{ id: 'tu-1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Lyon"}' } }]);
+});
+
+test('tools: assistant tool calls and tool results in the history become toolUse and toolResult blocks', async () => {
+  bedrock.on(ConverseCommand).resolves({ output: { message: { role: 'assistant', content: [{ text: 'Sunny in Lyon.' }] } }, stopReason: 'end_turn', usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2 }, metrics: { latencyMs: 1 } });
+  const body = {
+    model: 'fast',
+    tools: [weatherTool],
+    tool_choice: { type: 'function', function: { name: 'get_weather' } },
+    messages: [
+      { role: 'user', content: 'Weather in Lyon?' },
+      { role: 'assistant', content: null, tool_calls: [{ id: 'tu-1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Lyon"}' } }] },
+      { role: 'tool', tool_call_id: 'tu-1', content: '{"sky":"sunny"}' },
+    ],
+  };
+  const out = captureOutput();
+  await serveChat({ request: parseChatRequest(JSON.stringify(body)), consumer: 'c1' }, out, deps());
+  const input = bedrock.commandCalls(ConverseCommand)[0].args[0].input;
+  expect(input.messages).toEqual([
+    { role: 'user', content: [{ text: 'Weather in Lyon?' }] },
+    { role: 'assistant', content: [{ toolUse: { toolUseId: 'tu-1', name: 'get_weather', input: { city: 'Lyon' } } }] },
+    { role: 'user', content: [{ toolResult: { toolUseId: 'tu-1', content: [{ text: '{"sky":"sunny"}' }] } }] },
+  ]);
+  expect(input.toolConfig!.toolChoice).toEqual({ tool: { name: 'get_weather' } });
+  expect(out.body.choices[0].message.content).toBe('Sunny in Lyon.');
+});
+
+test('tools, streamed: tool-use input fragments are joined into the final tool_calls chunk', async () => {
+  bedrock.on(ConverseStreamCommand).resolves({
+    stream: (async function* () {
+      yield { messageStart: { role: 'assistant' } };
+      yield { contentBlockStart: { contentBlockIndex: 0, start: { toolUse: { toolUseId: 'tu-9', name: 'get_weather' } } } };
+      yield { contentBlockDelta: { contentBlockIndex: 0, delta: { toolUse: { input: '{"city":' } } } };
+      yield { contentBlockDelta: { contentBlockIndex: 0, delta: { toolUse: { input: '"Oslo"}' } } } };
+      yield { messageStop: { stopReason: 'tool_use' } };
+      yield { metadata: { usage: { inputTokens: 3, outputTokens: 4, totalTokens: 7 }, metrics: { latencyMs: 1 } } };
+    })() as never,
+  });
+  const out = captureOutput();
+  await serveChat({ request: request({ stream: true, tools: [weatherTool] }), consumer: 'c1' }, out, deps());
+  const chunks = out.events.filter((e) => e.startsWith('data: {')).map((e) => JSON.parse(e.slice(6)));
+  const withCalls = chunks.find((c) => c.choices[0]?.delta?.tool_calls);
+  expect(withCalls.choices[0].delta.tool_calls).toEqual([{ index: 0, id: 'tu-9', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Oslo"}' } }]);
+  expect(chunks.at(-1).choices[0].finish_reason).toBe('tool_calls');
+});
+
+test('what Converse cannot express is refused with a 400 naming the parameter, before any call', async () => {
+  for (const [extra, param] of [
+    [{ tools: [weatherTool], tool_choice: 'none' }, 'tool_choice'],
+    [{ response_format: { type: 'json_object' } }, 'response_format'],
+  ] as const) {
+    const out = captureOutput();
+    await serveChat({ request: request(extra), consumer: 'c1' }, out, deps());
+    expect(out.status).toBe(400);
+    expect(out.body.error.param).toBe(param);
+  }
   expect(bedrock.calls()).toHaveLength(0);
 });
