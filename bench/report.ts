@@ -8,6 +8,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { aiSection } from './ai-report';
 import { barChart, BarSeries } from './charts/bar-chart';
 import { formatNumber } from './charts/svg';
 
@@ -247,7 +248,7 @@ export function buildReport(options: ReportOptions): Report {
   const report = { files: {} as Record<string, string>, gaps: [] as string[] };
   const dataCache = readJson<DataCacheResults>(path.join(options.resultsDir, 'data-cache.json'));
   const synth = readJson<SynthResults>(path.join(options.resultsDir, 'synth.json'));
-  const known = new Set(['data-cache.json', 'synth.json']);
+  const known = new Set(['data-cache.json', 'synth.json', 'ai.json']);
   const others = fs.existsSync(options.resultsDir)
     ? fs.readdirSync(options.resultsDir).filter((f) => f.endsWith('.json') && !known.has(f)).sort()
     : [];
@@ -274,6 +275,7 @@ export function buildReport(options: ReportOptions): Report {
     stampedeSection(dataCache, report),
     synthSection(synth, report),
     bundleSection(dataCache),
+    aiSection(options.resultsDir, report),
   ];
   if (others.length > 0) {
     sections.push('## Other results', '', ...others.map((f) => `- \`bench/results/${f}\`: not charted by this report`), '');

@@ -7,6 +7,7 @@ import type { ApiConsumer } from '../lib/api/api-consumers';
 import type { DevConsumer } from './api-keys';
 import { checkReachable, localDynamoDb, localRedis, MEMORY_TABLE } from './local-backends';
 import { createDevServer, DevDataPurge, DevServer } from './server';
+import { DEV_MODEL_ARGS, DevModelCliOptions, parseDevModelArgs, withDevModelRoutes } from './model-cli';
 
 export const DEV_USAGE = `Usage: npm run dev -- [options]
 
@@ -30,6 +31,11 @@ Options:
   --cors <origin>         allow a browser origin, as CacheableApi's cors (repeatable)
   --no-watch              do not reload handlers on changes
   --no-edge-cache         do not emulate CloudFront's cache
+  --model-upstream <url>  OpenAI-compatible server behind the model alias "upstream", e.g.
+                          http://127.0.0.1:11434/v1 (key from MODEL_UPSTREAM_API_KEY if set)
+  --model-name <name>     model name sent to --model-upstream (default "default")
+  --model-budget <n>      token budget per consumer (x-api-key or bearer key) per day
+  --no-models             do not serve /v1/chat/completions and /v1/models (local model)
   -h, --help              this help`;
 
 export interface DevCliOptions {
@@ -45,6 +51,7 @@ export interface DevCliOptions {
   readonly corsOrigins: string[];
   readonly watch: boolean;
   readonly edgeCache: boolean;
+  readonly models: DevModelCliOptions;
   readonly help: boolean;
 }
 
@@ -66,6 +73,7 @@ export function parseDevArgs(argv: readonly string[]): DevCliOptions {
       cors: { type: 'string', multiple: true },
       'no-watch': { type: 'boolean' },
       'no-edge-cache': { type: 'boolean' },
+      ...DEV_MODEL_ARGS,
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -97,6 +105,7 @@ export function parseDevArgs(argv: readonly string[]): DevCliOptions {
     corsOrigins: values.cors ?? [],
     watch: !values['no-watch'],
     edgeCache: !values['no-edge-cache'],
+    models: parseDevModelArgs(values),
     help: values.help ?? false,
   };
 }
@@ -168,7 +177,9 @@ export async function runDevCli(argv: readonly string[], out: (line: string) => 
       tableLine = `DynamoDB table ${dynamo.tableName} at ${dynamo.endpoint}${dynamo.created ? ' (created)' : ''}`;
     }
     Object.assign(environment, options.env);
-    const { routes, dataPurge, source, consumers, authorization } = loadRoutes(options.routes);
+    const loaded = loadRoutes(options.routes);
+    const { dataPurge, source, consumers, authorization } = loaded;
+    const routes = withDevModelRoutes(loaded.routes, options.models, options.routes !== undefined);
     const devConsumers = withDevKeys(consumers ?? [], options.apiKeys);
     server = await createDevServer({
       routes,

@@ -29,6 +29,7 @@ import { createLambdaContext } from './lambda-context';
 import { DevApiKeys, DevConsumer } from './api-keys';
 import { gatewayErrorCorsHeaders, preflightHeaders } from './cors';
 import { DevStageCache, stageCacheKey } from './stage-cache';
+import { isStreamingRoute, serveStreaming } from './response-streaming';
 
 /**
  * Limits and defaults of the services the dev server stands in for. The function and stage
@@ -376,6 +377,20 @@ export async function createDevServer(options: DevServerOptions): Promise<DevSer
             { resourcePath: route.path, pathParameters },
             { stage, requestId },
           );
+          if (isStreamingRoute(route)) {
+            // Response streaming: the handler's output goes straight to the client (dev/response-streaming.ts).
+            const streamed = await serveStreaming({
+              handler: loader.load(devRoute.entry, devRoute.exportName).handler,
+              event,
+              context: createLambdaContext({ functionName: devRoute.functionName, memoryLimitInMB: devRoute.memorySize, timeoutMs: devRoute.timeoutMs, region }),
+              res,
+              run: (fn) => invocationEnv.run(devRoute.env, fn),
+              timeoutMs: devRoute.timeoutMs,
+              extraHeaders: { 'x-amzn-RequestId': requestId, Via: '1.1 dev-edge (CloudFront)' },
+            });
+            log(`${method.padEnd(6)} ${rawPath} ${streamed.status} ${(performance.now() - started).toFixed(1)} ms streamed${streamed.note ? `  (${streamed.note})` : ''}`);
+            return;
+          }
           response = await invoke(devRoute, event, outcome);
           outcome.data = headerValue(response.headers, 'x-data-cache') ?? '-';
           if (stageKey !== undefined) stageCache.store(stageKey, response, route.cache.gateway!.ttl);

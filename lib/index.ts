@@ -2,6 +2,8 @@
  * The kit's public API: the constructs, their props and defaults. The sample app lives apart
  * (`cdk-cacheable-api/sample`) and is not exported here.
  */
+export * from './ai/model-routes';
+export * from './ai/model-target';
 export * from './api/account-logging';
 export * from './api/api-authorization';
 export * from './api/api-consumers';

@@ -320,7 +320,14 @@ export class CacheableApi extends Construct {
 
     const method = this.restApi.root.resourceForPath(route.path).addMethod(
       route.method,
-      new apigw.LambdaIntegration(fn, { proxy: true, allowTestInvoke: false, cacheKeyParameters }),
+      new apigw.LambdaIntegration(fn, {
+        proxy: true,
+        allowTestInvoke: false,
+        cacheKeyParameters,
+        responseTransferMode: route.options.responseTransferMode,
+        // A streamed answer may outlast the 29 s default: a streaming integration may wait up to 15 minutes.
+        timeout: route.options.responseTransferMode === apigw.ResponseTransferMode.STREAM ? (fnOptions.timeout ?? fn.timeout) : undefined,
+      }),
       {
         ...authorization.bind(this),
         operationName: route.id,

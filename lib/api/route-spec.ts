@@ -190,6 +190,13 @@ export interface RouteOptions {
    * @default false
    */
   readonly requireApiKey?: boolean;
+  /**
+   * `STREAM` sends the handler's output to the caller as it is written (Lambda response
+   * streaming through InvokeWithResponseStream); the handler must be a streaming handler
+   * (`awslambda.streamifyResponse`). Used by the model routes for Server-Sent Events.
+   * @default apigw.ResponseTransferMode.BUFFERED
+   */
+  readonly responseTransferMode?: apigw.ResponseTransferMode;
 }
 
 /** A route table: `'<METHOD> /path/{param}'` to the route's options. */

@@ -34,7 +34,7 @@ export interface FillLease {
  */
 export interface CacheStore {
   /** Short name for metrics and logs. */
-  readonly engine: 'redis' | 'memcached' | 'memory';
+  readonly engine: 'redis' | 'memcached' | 'memory' | 'dynamodb';
   /** Reads `key`, and `generationKey` in the same round trip when given. */
   read(key: string, generationKey?: string): Promise<StoreRead>;
   /**

@@ -1,0 +1,72 @@
+import { CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { ApiAuthorization } from '../api/api-authorization';
+import { CacheableApi } from '../api/cacheable-api';
+import { ModelCacheStore, ModelRoutes } from '../ai/model-routes';
+import { ModelTarget } from '../ai/model-target';
+import { acknowledge } from '../shared/nag';
+
+/** Properties of the sample AI gateway stack. */
+export interface AiGatewayStackProps extends StackProps {
+  /**
+   * Tokens the sample consumer may spend per day.
+   * @default 200000
+   */
+  readonly dailyTokens?: number;
+}
+
+/**
+ * The second sample app: an OpenAI-compatible AI gateway. `fast` is a Bedrock model (IAM,
+ * no secret) that falls back to `fast-backup` when throttled; `smart` is an OpenAI-compatible
+ * upstream whose key is in Secrets Manager. Answers of deterministic requests are cached in
+ * DynamoDB (the function stays outside any VPC so the upstream is reachable). One consumer
+ * has an API key, a usage-plan throttle and a daily token budget.
+ */
+export class AiGatewayStack extends Stack {
+  public readonly api: CacheableApi;
+  public readonly models: ModelRoutes;
+  public readonly apiKey: apigw.ApiKey;
+
+  constructor(scope: Construct, id: string, props: AiGatewayStackProps = {}) {
+    super(scope, id, props);
+
+    const upstreamKey = new secretsmanager.Secret(this, 'UpstreamApiKey', {
+      description: 'API key of the OpenAI-compatible upstream behind the "smart" alias (set its value after deploying)',
+    });
+    acknowledge(upstreamKey, 'AwsSolutions-SMG4', 'A third-party API key: it is rotated at the provider, then stored here; there is no hosted rotation for it');
+
+    this.apiKey = new apigw.ApiKey(this, 'ConsumerKey', { description: 'Sample consumer of the model routes' });
+
+    this.models = new ModelRoutes(this, 'Models', {
+      models: {
+        fast: ModelTarget.bedrock('anthropic.claude-3-haiku-20240307-v1:0', { defaults: { temperature: 0, maxTokens: 1024 }, fallbacks: ['fast-backup'] }),
+        'fast-backup': ModelTarget.bedrock('amazon.nova-lite-v1:0', { defaults: { temperature: 0, maxTokens: 1024 } }),
+        smart: ModelTarget.openAiCompatible({ baseUrl: 'https://api.openai.com/v1', model: 'gpt-4o-mini', apiKey: upstreamKey }),
+      },
+      cacheStore: ModelCacheStore.DYNAMODB,
+      cacheTtl: Duration.hours(6),
+      budgets: { consumers: [{ apiKey: this.apiKey, tokens: props.dailyTokens ?? 200_000, period: 'day' }] },
+    });
+
+    this.api = new CacheableApi(this, 'Api', {
+      apiName: 'ai-gateway',
+      authorization: ApiAuthorization.iam(),
+      routes: { ...this.models.routes },
+      throttle: { rateLimit: 50, burstLimit: 100 },
+    });
+    this.models.bind(this.api);
+
+    const plan = this.api.restApi.addUsagePlan('ConsumerPlan', {
+      description: 'Request throttle of the sample consumer; its token budget is enforced by the model routes',
+      throttle: { rateLimit: 5, burstLimit: 10 },
+      apiStages: [{ api: this.api.restApi, stage: this.api.stage }],
+    });
+    plan.addApiKey(this.apiKey);
+
+    new CfnOutput(this, 'ChatCompletionsUrl', { value: `${this.api.url}v1/chat/completions` });
+    new CfnOutput(this, 'ConsumerApiKeyId', { value: this.apiKey.keyId, description: 'aws apigateway get-api-key --include-value --api-key <id>' });
+    new CfnOutput(this, 'UpstreamApiKeySecret', { value: upstreamKey.secretArn });
+  }
+}
