@@ -37,9 +37,22 @@ export interface TokenBudget {
   readonly period?: 'day' | 'month';
 }
 
-/** One consumer's budget, keyed by the API key API Gateway validates. */
+/**
+ * One consumer's budget, keyed by the API key API Gateway validates: name a consumer of the
+ * `CacheableApi` (`consumers`, whose keys it generates into Secrets Manager), or pass a key you
+ * manage yourself. Exactly one of the two.
+ */
 export interface ConsumerBudget extends TokenBudget {
-  readonly apiKey: apigw.IApiKey;
+  /**
+   * Name of one of the API's `consumers`; its key is looked up when the routes are bound.
+   * @default - `apiKey` must be given
+   */
+  readonly consumer?: string;
+  /**
+   * An API key you manage yourself (it needs a usage plan on the API's stage).
+   * @default - `consumer` must be given
+   */
+  readonly apiKey?: apigw.IApiKey;
 }
 
 /** Per-consumer token budgets, enforced atomically across containers by a DynamoDB counter. */
@@ -84,9 +97,9 @@ export interface ModelRoutesProps {
    */
   readonly budgets?: ModelBudgets;
   /**
-   * Require an API key on the model routes (API Gateway checks it against a usage plan; the
-   * key identifies the consumer whose budget a call spends). Create the usage plan and keys
-   * with `api.restApi.addUsagePlan(...)`.
+   * Require an API key on the model routes (`requireApiKey` on both routes): API Gateway checks
+   * it against the usage plans of the API's `consumers`, and the key identifies the consumer
+   * whose budget a call spends. The `CacheableApi` then needs `consumers`.
    * @default true
    */
   readonly apiKeyRequired?: boolean;
@@ -147,6 +160,8 @@ export interface ModelRouteTableOptions {
   /** Set when answers live in the data cache: the chat route then runs in its VPC. */
   readonly cacheTtl?: Duration;
   readonly chatFunction?: StatelessFunctionOptions;
+  /** Both routes need an API key of one of the API's consumers. */
+  readonly requireApiKey?: boolean;
 }
 
 /** The chat-completions and models routes (ModelRoutes, and the dev server's model routes). */
@@ -155,6 +170,7 @@ export function modelRouteTable(o: ModelRouteTableOptions): RouteTable {
   const chat: RouteOptions = {
     entry: handlerFile('chat-completions.ts'),
     authorization: o.authorization,
+    requireApiKey: o.requireApiKey,
     responseTransferMode: apigw.ResponseTransferMode.STREAM,
     request: { maxBodyBytes: MODEL_ROUTES_DEFAULTS.maxBodyBytes },
     // A data-cache route runs in the cache's VPC with IAM auth to it; its entries live as long as answers.
@@ -173,6 +189,7 @@ export function modelRouteTable(o: ModelRouteTableOptions): RouteTable {
     [`GET ${o.prefix}/models`]: {
       entry: handlerFile('list-models.ts'),
       authorization: o.authorization,
+      requireApiKey: o.requireApiKey,
       function: { description: 'Model aliases in the OpenAI list format', environment: { AI_MODELS: o.modelsJson } },
     },
   };
@@ -229,7 +246,12 @@ export class ModelRoutes extends Construct {
           'use cacheStore: ModelCacheStore.DYNAMODB (the function then runs outside the VPC) or put the upstream behind its own route',
       );
     }
-    for (const [i, c] of (props.budgets?.consumers ?? []).entries()) checkBudget(`budgets.consumers[${i}]`, c);
+    for (const [i, c] of (props.budgets?.consumers ?? []).entries()) {
+      checkBudget(`budgets.consumers[${i}]`, c);
+      if ((c.consumer === undefined) === (c.apiKey === undefined)) {
+        throw new Error(`budgets.consumers[${i}]: give exactly one of consumer (a CacheableApi consumer's name) or apiKey`);
+      }
+    }
     if (props.budgets?.default) checkBudget('budgets.default', props.budgets.default);
 
     const needsTable = this.cacheStore === ModelCacheStore.DYNAMODB || props.budgets !== undefined;
@@ -245,10 +267,6 @@ export class ModelRoutes extends Construct {
       });
     }
 
-    const budgets: BudgetConfig | undefined = props.budgets && {
-      default: props.budgets.default && { tokens: props.budgets.default.tokens, period: props.budgets.default.period ?? 'day' },
-      consumers: (props.budgets.consumers ?? []).map((c) => ({ consumer: c.apiKey.keyId, tokens: c.tokens, period: c.period ?? 'day' })),
-    };
     const stack = Stack.of(this);
     const modelsJson = stack.toJsonString(Object.fromEntries(Object.entries(props.models).map(([alias, t]) => [alias, t.toConfig()])));
     const environment: Record<string, string> = {
@@ -258,12 +276,19 @@ export class ModelRoutes extends Construct {
       AI_UPSTREAM_TIMEOUT_MS: String(timeout.toMilliseconds()),
       AI_METRICS_NAMESPACE: props.metricsNamespace ?? MODEL_ROUTES_DEFAULTS.metricsNamespace,
       ...(this.table ? { AI_TABLE: this.table.tableName } : {}),
-      ...(budgets ? { AI_BUDGETS: stack.toJsonString(budgets) } : {}),
     };
 
     const authorization =
       props.authorization ?? ApiAuthorization.publicAccess('Model routes identify callers by the API key API Gateway checks against a usage plan, which also keys their token budget');
-    this.routes = modelRouteTable({ prefix, environment, modelsJson, authorization, cacheTtl: inVpc ? cacheTtl : undefined, chatFunction: props.chatFunction });
+    this.routes = modelRouteTable({
+      prefix,
+      environment,
+      modelsJson,
+      authorization,
+      cacheTtl: inVpc ? cacheTtl : undefined,
+      chatFunction: props.chatFunction,
+      requireApiKey: props.apiKeyRequired ?? MODEL_ROUTES_DEFAULTS.apiKeyRequired,
+    });
     this.chatRouteKey = `POST ${prefix}/chat/completions`;
     this.modelsRouteKey = `GET ${prefix}/models`;
   }
@@ -296,8 +321,14 @@ export class ModelRoutes extends Construct {
     if (this.table) {
       this.table.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem');
     }
-    if (this.props.apiKeyRequired ?? MODEL_ROUTES_DEFAULTS.apiKeyRequired) {
-      for (const key of [this.chatRouteKey, this.modelsRouteKey]) (api.methods[key].node.defaultChild as apigw.CfnMethod).apiKeyRequired = true;
+    const budgets = this.props.budgets;
+    if (budgets) {
+      // The consumers' keys exist only once the API does: the budget table goes in here.
+      const config: BudgetConfig = {
+        default: budgets.default && { tokens: budgets.default.tokens, period: budgets.default.period ?? 'day' },
+        consumers: (budgets.consumers ?? []).map((c, i) => ({ consumer: budgetKey(api, c, i).keyId, tokens: c.tokens, period: c.period ?? 'day' })),
+      };
+      fn.addEnvironment('AI_BUDGETS', stack.toJsonString(config));
     }
     if (api.monitoring) this.addDashboardSection(api.monitoring.dashboard);
     if (this.cacheStore === ModelCacheStore.DATA_CACHE && bedrockModels.length > 0 && this.props.dataCache) {
@@ -334,6 +365,20 @@ function modelWidgets(namespace: string, aliases: string[]): cloudwatch.IWidget[
     new cloudwatch.GraphWidget({ title: 'Upstream latency p50 / p99 (ms)', left: aliases.flatMap((a) => [metric('UpstreamLatency', a, 'p50'), metric('UpstreamLatency', a, 'p99')]), width: 12 }),
     new cloudwatch.GraphWidget({ title: 'Upstream throttles and budget rejections', left: aliases.flatMap((a) => [metric('UpstreamThrottles', a), metric('BudgetRejections', a)]), width: 12 }),
   ];
+}
+
+/** The API key a consumer budget is keyed on: its own, or the API consumer's it names. */
+function budgetKey(api: CacheableApi, budget: ConsumerBudget, i: number): apigw.IApiKey {
+  if (budget.apiKey) return budget.apiKey;
+  const keys = api.consumers?.apiKeys ?? {};
+  const key = keys[budget.consumer!];
+  if (!key) {
+    const known = Object.keys(keys);
+    throw new Error(
+      `budgets.consumers[${i}].consumer: the API has no consumer "${budget.consumer}"; ${known.length ? `its consumers are ${known.join(', ')}` : 'pass consumers to the CacheableApi'}`,
+    );
+  }
+  return key;
 }
 
 function checkBudget(prop: string, budget: TokenBudget): void {

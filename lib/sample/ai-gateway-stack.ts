@@ -8,6 +8,9 @@ import { ModelCacheStore, ModelRoutes } from '../ai/model-routes';
 import { ModelTarget } from '../ai/model-target';
 import { acknowledge } from '../shared/nag';
 
+/** Name of the sample's one consumer of the model routes. */
+const SAMPLE_CONSUMER = 'sample-consumer';
+
 /** Properties of the sample AI gateway stack. */
 export interface AiGatewayStackProps extends StackProps {
   /**
@@ -27,7 +30,6 @@ export interface AiGatewayStackProps extends StackProps {
 export class AiGatewayStack extends Stack {
   public readonly api: CacheableApi;
   public readonly models: ModelRoutes;
-  public readonly apiKey: apigw.ApiKey;
 
   constructor(scope: Construct, id: string, props: AiGatewayStackProps = {}) {
     super(scope, id, props);
@@ -37,8 +39,6 @@ export class AiGatewayStack extends Stack {
     });
     acknowledge(upstreamKey, 'AwsSolutions-SMG4', 'A third-party API key: it is rotated at the provider, then stored here; there is no hosted rotation for it');
 
-    this.apiKey = new apigw.ApiKey(this, 'ConsumerKey', { description: 'Sample consumer of the model routes' });
-
     this.models = new ModelRoutes(this, 'Models', {
       models: {
         fast: ModelTarget.bedrock('anthropic.claude-3-haiku-20240307-v1:0', { defaults: { temperature: 0, maxTokens: 1024 }, fallbacks: ['fast-backup'] }),
@@ -47,7 +47,7 @@ export class AiGatewayStack extends Stack {
       },
       cacheStore: ModelCacheStore.DYNAMODB,
       cacheTtl: Duration.hours(6),
-      budgets: { consumers: [{ apiKey: this.apiKey, tokens: props.dailyTokens ?? 200_000, period: 'day' }] },
+      budgets: { consumers: [{ consumer: SAMPLE_CONSUMER, tokens: props.dailyTokens ?? 200_000, period: 'day' }] },
     });
 
     this.api = new CacheableApi(this, 'Api', {
@@ -55,18 +55,13 @@ export class AiGatewayStack extends Stack {
       authorization: ApiAuthorization.iam(),
       routes: { ...this.models.routes },
       throttle: { rateLimit: 50, burstLimit: 100 },
+      // The sample consumer's key (generated into Secrets Manager), request throttle and quota;
+      // its token budget is enforced by the model routes.
+      consumers: [{ name: SAMPLE_CONSUMER, throttle: { rateLimit: 5, burstLimit: 10 }, quota: { limit: 5_000, period: apigw.Period.DAY } }],
     });
     this.models.bind(this.api);
 
-    const plan = this.api.restApi.addUsagePlan('ConsumerPlan', {
-      description: 'Request throttle of the sample consumer; its token budget is enforced by the model routes',
-      throttle: { rateLimit: 5, burstLimit: 10 },
-      apiStages: [{ api: this.api.restApi, stage: this.api.stage }],
-    });
-    plan.addApiKey(this.apiKey);
-
     new CfnOutput(this, 'ChatCompletionsUrl', { value: `${this.api.url}v1/chat/completions` });
-    new CfnOutput(this, 'ConsumerApiKeyId', { value: this.apiKey.keyId, description: 'aws apigateway get-api-key --include-value --api-key <id>' });
     new CfnOutput(this, 'UpstreamApiKeySecret', { value: upstreamKey.secretArn });
   }
 }

@@ -50,7 +50,8 @@ test('chat function runs outside any VPC with the alias table, the DynamoDB stor
   expect(models).toContain('UpstreamApiKey');
   expect(models).toContain('anthropic.claude-3-haiku-20240307-v1:0');
   expect(models).toContain('\\"fallbacks\\":[\\"fast-backup\\"]');
-  expect(JSON.stringify(vars.AI_BUDGETS)).toContain('ConsumerKey');
+  // Keyed on the API key CacheableApi generated for the consumer named in the budget.
+  expect(JSON.stringify(vars.AI_BUDGETS)).toContain('ApiConsumerssampleconsumerKey');
 });
 
 test('IAM: Bedrock invoke only on the declared model ids, the upstream secret, and item actions on the table', () => {
@@ -81,12 +82,16 @@ test('answer/budget table: TTL attribute, point-in-time recovery, encryption', (
   });
 });
 
-test('the consumer has an API key in a usage plan with a request throttle on the stage', () => {
+test('the consumer has an API key (value in Secrets Manager) in a usage plan with a throttle and quota, required on both routes', () => {
   template.resourceCountIs('AWS::ApiGateway::ApiKey', 1);
+  const key = Object.values(template.findResources('AWS::ApiGateway::ApiKey'))[0] as any;
+  expect(JSON.stringify(key.Properties.Value)).toContain('resolve:secretsmanager');
   template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
     Throttle: { RateLimit: 5, BurstLimit: 10 },
+    Quota: { Limit: 5000, Period: 'DAY' },
     ApiStages: [Match.objectLike({ Stage: Match.anyValue() })],
   });
+  for (const method of ['POST', 'GET']) template.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: method, ApiKeyRequired: true });
   template.resourceCountIs('AWS::ApiGateway::UsagePlanKey', 1);
 });
 

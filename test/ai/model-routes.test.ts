@@ -23,8 +23,29 @@ describe('invalid props throw at synth naming the prop and the allowed values', 
     ['budget period', { models: { a: bedrock }, budgets: { default: { tokens: 5, period: 'week' as 'day' } } }, 'budgets.default.period must be one of day, month, got "week"'],
     ['prefix', { models: { a: bedrock }, pathPrefix: 'v1' }, 'pathPrefix must be empty or like "/v1", got "v1"'],
     ['data cache missing', { models: { a: bedrock }, cacheStore: ModelCacheStore.DATA_CACHE }, 'cacheStore DATA_CACHE needs dataCache'],
+    ['budget keyed on nothing', { models: { a: bedrock }, budgets: { consumers: [{ tokens: 5 }] } }, 'budgets.consumers[0]: give exactly one of consumer'],
   ])('%s', (_name, props, message) => {
     expect(() => new ModelRoutes(stack(), 'M', props as never)).toThrow(message);
+  });
+
+  test('a budget naming a consumer the API does not have fails at bind, naming the known consumers', () => {
+    const s = stack();
+    const models = new ModelRoutes(s, 'M', { models: { a: bedrock }, budgets: { consumers: [{ consumer: 'nobody', tokens: 5 }] } });
+    const api = new CacheableApi(s, 'Api', {
+      authorization: ApiAuthorization.iam(),
+      routes: { ...models.routes },
+      consumers: [{ name: 'partner' }],
+      monitoring: false,
+    });
+    expect(() => models.bind(api)).toThrow('budgets.consumers[0].consumer: the API has no consumer "nobody"; its consumers are partner');
+  });
+
+  test('model routes require an API key, so the API needs consumers', () => {
+    const s = stack();
+    const models = new ModelRoutes(s, 'M', { models: { a: bedrock } });
+    expect(() => new CacheableApi(s, 'Api', { authorization: ApiAuthorization.iam(), routes: { ...models.routes }, monitoring: false })).toThrow(
+      "routes['POST /v1/chat/completions'].requireApiKey: the API has no consumers",
+    );
   });
 
   test('targets check their own options', () => {
