@@ -3,7 +3,7 @@ import { decodeEntry, encodeEntry, Entry } from './entry';
 import { DEFAULT_JITTER, DEFAULT_KEY_PREFIX, DEFAULT_MAX_VALUE_BYTES, DEFAULT_NEGATIVE_TTL_SECONDS } from './env';
 import { assertKeyPrefix, entryKeys, EntryKeys, groupGenerationKey } from './keys';
 import { emptyStats } from './stats';
-import { CacheTimeoutError } from './store';
+import { CacheTimeoutError, checkStoreTtl } from './store';
 import {
   CacheGetOptions,
   CacheOutcome,
@@ -76,7 +76,7 @@ export class CacheClient {
   constructor(options: CacheClientOptions) {
     this.store = options.store;
     this.prefix = assertKeyPrefix(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
-    this.defaults = lifetimes(options);
+    this.defaults = checkLifetimes(this.store, lifetimes(options));
     this.maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
     this.leaseTtlMs = options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
     this.leaseWaitMs = options.leaseWaitMs ?? DEFAULT_LEASE_WAIT_MS;
@@ -91,7 +91,11 @@ export class CacheClient {
    * returns undefined or null is cached as "not found" and returned as undefined.
    */
   get<T>(key: string, load: Loader<T>, options?: CacheGetOptions): Promise<T | undefined> {
-    return this.join(key, load, options).promise as Promise<T | undefined>;
+    try {
+      return this.join(key, load, options).promise as Promise<T | undefined>;
+    } catch (err) {
+      return Promise.reject(err); // bad options: a rejection, like every other failure
+    }
   }
 
   /**
@@ -113,7 +117,7 @@ export class CacheClient {
       this.counters.coalesced++;
       return running;
     }
-    const policy = options === undefined ? this.defaults : lifetimes({ ...this.policyDefaults(), ...definedOnly(options) });
+    const policy = options === undefined ? this.defaults : checkLifetimes(this.store, lifetimes({ ...this.policyDefaults(), ...definedOnly(options) }));
     // Registered before the lookup starts, and removed by the lookup itself when it settles (a
     // `.finally()` here would cost one more promise on every hit).
     const flight: Flight = { promise: undefined, outcome: 'miss' };
@@ -448,6 +452,13 @@ function lifetimes(policy: CachePolicy): Lifetimes {
     staleIfErrorMs: seconds(policy.staleIfErrorSeconds, 'staleIfErrorSeconds'),
     jitter,
   };
+}
+
+/** The policy, if the store can keep its longest entry; else a RangeError at the call (not a cache failure). */
+function checkLifetimes(store: CacheStore, policy: Lifetimes): Lifetimes {
+  const longest = policy.freshMs + Math.max(policy.staleWhileRevalidateMs, policy.staleIfErrorMs);
+  checkStoreTtl(store.engine, longest, 'ttlSeconds plus the longest stale window');
+  return policy;
 }
 
 /** Drops keys whose value is undefined, so `{ ttlSeconds: undefined }` does not override a default. */

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { hashTag, leaseKey } from './keys';
 import { MemcachedConnection, MemcachedEndpoint, MemcachedError } from './memcached-client';
-import { ConnectionSlot, leaseToken } from './store';
+import { checkStoreTtl, ConnectionSlot, leaseToken } from './store';
 import { CacheStore, ConnectionOptions, FillLease, StoreRead } from './types';
 
 export interface MemcachedStoreOptions extends ConnectionOptions {
@@ -145,8 +145,7 @@ export class MemcachedStore implements CacheStore {
   }
 
   async close(): Promise<void> {
-    this.configEndpoint?.close();
-    for (const node of this.nodes) node.slot.close();
+    await Promise.all([this.configEndpoint?.close(), ...this.nodes.map((node) => node.slot.close())]);
   }
 
   /** The nodes now in use, as `host:port` (Auto Discovery's result, or the servers given). */
@@ -229,11 +228,17 @@ export class MemcachedStore implements CacheStore {
   }
 }
 
-/** Whole seconds, rounded up, plus one because memcached's clock ticks once a second. */
+/**
+ * Whole seconds, rounded up, plus one because memcached's clock ticks once a second. Out of
+ * range (negative, NaN, past 2038) is a RangeError here, before anything is sent: memcached
+ * would misread it (see memcachedExptime).
+ */
 function storeSeconds(ttlMs: number): number {
+  checkStoreTtl('memcached', ttlMs, 'entry TTL');
   return Math.ceil(ttlMs / 1000) + 1;
 }
 
 function leaseSeconds(ttlMs: number): number {
+  checkStoreTtl('memcached', ttlMs, 'lease TTL');
   return Math.max(2, Math.ceil(ttlMs / 1000));
 }

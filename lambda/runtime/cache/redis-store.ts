@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import Redis from 'iovalkey';
 import { leaseKey } from './keys';
-import { ConnectionSlot, leaseToken } from './store';
+import { checkStoreTtl, ConnectionSlot, leaseToken } from './store';
 import { CacheStore, ConnectionOptions, FillLease, StoreRead } from './types';
 
 export interface RedisStoreOptions extends ConnectionOptions {
@@ -87,13 +87,15 @@ export class RedisStore implements CacheStore {
   }
 
   async acquireLease(key: string, ttlMs: number): Promise<FillLease | undefined> {
+    const px = pxMilliseconds(ttlMs, 'lease TTL');
     const token = leaseToken();
-    const reply = await this.slot.run((c) => c.set(leaseKey(key), token, 'PX', Math.ceil(ttlMs), 'NX'));
+    const reply = await this.slot.run((c) => c.set(leaseKey(key), token, 'PX', px, 'NX'));
     return reply === 'OK' ? { token } : undefined;
   }
 
   async fill(key: string, text: string, ttlMs: number, lease: FillLease): Promise<boolean> {
-    const written = await this.slot.run((c) => evalScript(c, FILL, [key, leaseKey(key)], [lease.token, text, String(Math.ceil(ttlMs))]));
+    const px = String(pxMilliseconds(ttlMs, 'entry TTL'));
+    const written = await this.slot.run((c) => evalScript(c, FILL, [key, leaseKey(key)], [lease.token, text, px]));
     return written === 1;
   }
 
@@ -118,11 +120,13 @@ export class RedisStore implements CacheStore {
   }
 
   async close(): Promise<void> {
-    this.slot.close();
+    await this.slot.close();
   }
 
   private async open(): Promise<Redis> {
     const { host, port = 6379, tls, username, password, connectTimeoutMs } = this.options;
+    // The secret first: a provider that throws must not leave a connected client behind.
+    const secret = typeof password === 'function' ? await password() : password;
     const client = new Redis({
       host,
       port,
@@ -142,18 +146,17 @@ export class RedisStore implements CacheStore {
     });
     // Failures reach callers through command promises; without a listener iovalkey logs each one.
     client.on('error', () => undefined);
-    await client.connect();
-    if (password !== undefined) {
-      // AUTH here rather than through iovalkey's options: iovalkey (without its ready check)
-      // reports the connection ready before the AUTH reply, so a refused token would only show
-      // up on later commands. A connection is handed out only once authenticated.
-      const secret = typeof password === 'function' ? await password() : password;
-      try {
+    try {
+      await client.connect();
+      if (secret !== undefined) {
+        // AUTH here rather than through iovalkey's options: iovalkey (without its ready check)
+        // reports the connection ready before the AUTH reply, so a refused token would only show
+        // up on later commands. A connection is handed out only once authenticated.
         await (username === undefined ? client.auth(secret) : client.auth(username, secret));
-      } catch (err) {
-        client.disconnect();
-        throw err;
       }
+    } catch (err) {
+      client.disconnect();
+      throw err;
     }
     // An idle connection must not keep a process (a test, a local run) alive.
     (client as unknown as { stream?: { unref?: () => void } }).stream?.unref?.();
@@ -162,6 +165,12 @@ export class RedisStore implements CacheStore {
 }
 
 const MISSING: StoreRead = Object.freeze({});
+
+/** A whole number of milliseconds redis accepts for `PX` (at least 1), or a RangeError. */
+function pxMilliseconds(ttlMs: number, what: string): number {
+  checkStoreTtl('redis', ttlMs, what);
+  return Math.max(1, Math.ceil(ttlMs));
+}
 
 function toRead(text: string | null): StoreRead {
   return text === null ? MISSING : { item: { text } };
