@@ -2,7 +2,9 @@ import { CircuitBreaker } from './circuit-breaker';
 import { decodeEntry, encodeEntry, Entry } from './entry';
 import { DEFAULT_JITTER, DEFAULT_KEY_PREFIX, DEFAULT_MAX_VALUE_BYTES, DEFAULT_NEGATIVE_TTL_SECONDS } from './env';
 import { assertKeyPrefix, entryKeys, EntryKeys, groupGenerationKey } from './keys';
+import { CacheSerializationError, defaultSerializer } from './serializer';
 import { emptyStats } from './stats';
+import { checkLoadTimeout, DEFAULT_LOAD_TIMEOUT_MS, withLoadTimeout } from './load-timeout';
 import { CacheTimeoutError, checkStoreTtl } from './store';
 import {
   CacheGetOptions,
@@ -16,6 +18,7 @@ import {
   RefreshMode,
   StoredItem,
   StoreRead,
+  ValueSerializer,
 } from './types';
 
 /** A policy in milliseconds, resolved once per call. */
@@ -69,6 +72,8 @@ export class CacheClient {
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly breaker: CircuitBreaker;
+  private readonly serializer: ValueSerializer;
+  private readonly loadTimeoutMs: number;
   private readonly inFlight = new Map<string, Flight>();
   private readonly refreshes = new Set<Promise<void>>();
   private counters: CacheClientStats = emptyStats();
@@ -83,6 +88,8 @@ export class CacheClient {
     this.refreshMode = options.refresh ?? 'inline';
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
+    this.serializer = options.serializer ?? defaultSerializer;
+    this.loadTimeoutMs = checkLoadTimeout(options.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS);
     this.breaker = new CircuitBreaker(options.breaker?.failureThreshold ?? 3, options.breaker?.cooldownMs ?? 5000, this.now);
   }
 
@@ -122,7 +129,8 @@ export class CacheClient {
     // `.finally()` here would cost one more promise on every hit).
     const flight: Flight = { promise: undefined, outcome: 'miss' };
     this.inFlight.set(keys.key, flight);
-    flight.promise = this.lookup(keys, load, policy, flight);
+    const loadTimeoutMs = options?.loadTimeoutMs === undefined ? this.loadTimeoutMs : checkLoadTimeout(options.loadTimeoutMs);
+    flight.promise = this.lookup(keys, withLoadTimeout(load, key, loadTimeoutMs, this.countLoadTimeout), policy, flight);
     return flight;
   }
 
@@ -138,6 +146,10 @@ export class CacheClient {
   async invalidateGroup(group: string): Promise<boolean> {
     return this.invalidation(() => this.store.bumpGeneration(groupGenerationKey(this.prefix, group)));
   }
+
+  private readonly countLoadTimeout = (): void => {
+    this.counters.loadTimeouts++;
+  };
 
   /** A copy of the counters. */
   stats(): CacheClientStats {
@@ -321,7 +333,13 @@ export class CacheClient {
     const now = this.now();
     const lifetime = value === undefined ? policy.negativeMs : policy.freshMs;
     const freshMs = Math.max(1, Math.round(lifetime * (1 - policy.jitter * this.random())));
-    const text = this.encode(now, now + freshMs, generation, value);
+    let text: string | undefined;
+    try {
+      text = this.encode(now, now + freshMs, generation, value);
+    } catch (err) {
+      await this.release(keys.key, lease);
+      throw cannotStore(keys.key, err); // the value would not come back the same: say why
+    }
     if (text === undefined) {
       await this.release(keys.key, lease);
       return value;
@@ -359,14 +377,10 @@ export class CacheClient {
     }
   }
 
-  /** The entry text, or undefined when the value must not be cached (too large, not JSON). */
+  /** The entry text, or undefined when the value is too large; throws when the serializer refuses it. */
   private encode(now: number, freshUntil: number, generation: string, value: unknown): string | undefined {
-    let json: string | undefined;
-    try {
-      json = value === undefined ? undefined : JSON.stringify(value);
-    } catch {
-      return undefined;
-    }
+    const json = value === undefined ? undefined : this.serializer.serialize(value);
+    if (json === '') throw new CacheSerializationError('the serializer returned an empty string');
     const text = encodeEntry(now, freshUntil, generation, json);
     // Cheap bounds first: a UTF-16 unit is 1 to 3 UTF-8 bytes.
     const tooLarge =
@@ -383,7 +397,7 @@ export class CacheClient {
     if (entry === undefined || entry.generation !== generation) return undefined;
     if (entry.json === undefined) return { entry, value: undefined };
     try {
-      return { entry, value: JSON.parse(entry.json) };
+      return { entry, value: this.serializer.deserialize(entry.json) };
     } catch {
       return undefined;
     }
@@ -452,6 +466,10 @@ function lifetimes(policy: CachePolicy): Lifetimes {
     staleIfErrorMs: seconds(policy.staleIfErrorSeconds, 'staleIfErrorSeconds'),
     jitter,
   };
+}
+
+function cannotStore(key: string, err: unknown): CacheSerializationError {
+  return new CacheSerializationError(`Data cache cannot store the value of ${key}: ${err instanceof Error ? err.message : String(err)}`);
 }
 
 /** The policy, if the store can keep its longest entry; else a RangeError at the call (not a cache failure). */

@@ -73,6 +73,7 @@ export function readCachePolicy(source: NodeJS.ProcessEnv = process.env): CacheP
     staleWhileRevalidateSeconds: number(source, env.DATA_CACHE_SWR_SECONDS, 0),
     staleIfErrorSeconds: number(source, env.DATA_CACHE_SIE_SECONDS, 0),
     jitter: number(source, env.DATA_CACHE_JITTER, env.DEFAULT_JITTER),
+    loadTimeoutMs: number(source, env.DATA_CACHE_LOAD_TIMEOUT_MS, env.DEFAULT_LOAD_TIMEOUT_MS),
   };
 }
 

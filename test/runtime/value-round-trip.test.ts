@@ -1,0 +1,126 @@
+/**
+ * Values served on a hit are the values the load returned (same types, same shape), on every
+ * store; values the serializer cannot carry are refused with a clear error, never silently
+ * left uncached or changed.
+ */
+import fc from 'fast-check';
+import { CacheClient } from '../../lambda/runtime/cache/cache-aside';
+import { MemcachedStore } from '../../lambda/runtime/cache/memcached-store';
+import { MemoryStore } from '../../lambda/runtime/cache/memory-store';
+import { RedisStore } from '../../lambda/runtime/cache/redis-store';
+import { CacheStore } from '../../lambda/runtime/cache/types';
+import { CacheServer, startMemcached, startRedis } from '../support/servers';
+import { cacheOver, uniqueKey } from './helpers';
+
+/** Loads `value`, then reads it again: [what the miss returned, what the hit returned, outcome of the second]. */
+async function missThenHit(cache: CacheClient, value: unknown): Promise<[unknown, unknown, string]> {
+  const key = uniqueKey('v');
+  const miss = await cache.get(key, async () => value);
+  const hit = await cache.getWithOutcome(key, async () => 'loaded again');
+  return [miss, hit.value, hit.outcome];
+}
+
+const odd = {
+  buffer: Buffer.from([0, 1, 2, 255]),
+  date: new Date('2026-11-30T08:00:00.123Z'),
+  map: new Map<unknown, unknown>([['a', 1], [2, { b: [3] }]]),
+  set: new Set(['x', 4]),
+  nan: NaN,
+  infinity: -Infinity,
+  minusZero: -0,
+  big: 12345678901234567890123n,
+  undefinedInside: { a: undefined, b: [undefined, 1] },
+  bytes: new Uint16Array([1, 65535]),
+  protoKey: JSON.parse('{"__proto__": {"polluted": true}, "~tag": 1}') as unknown,
+};
+
+describe.each(['memory', 'redis', 'memcached'] as const)('round trip on %s', (engine) => {
+  let server: CacheServer | undefined;
+  let store: CacheStore;
+  beforeAll(async () => {
+    if (engine === 'redis') server = await startRedis();
+    if (engine === 'memcached') server = await startMemcached();
+    store =
+      engine === 'memory'
+        ? new MemoryStore()
+        : engine === 'redis'
+          ? new RedisStore({ host: server!.host, port: server!.port })
+          : new MemcachedStore({ servers: [{ host: server!.host, port: server!.port }] });
+  });
+  afterAll(async () => {
+    await store.close();
+    await server?.stop();
+  });
+
+  test.each(Object.entries(odd))('%s comes back from a hit as it was loaded', async (_name, value) => {
+    const [miss, hit, outcome] = await missThenHit(cacheOver(store), value);
+    expect(outcome).toBe('hit');
+    expect(miss).toBe(value);
+    expect(hit).toStrictEqual(value);
+    expect(Object.prototype.toString.call(hit)).toBe(Object.prototype.toString.call(value));
+    if (Buffer.isBuffer(value)) expect(Buffer.isBuffer(hit)).toBe(true);
+  });
+});
+
+describe('values that cannot round-trip are refused at the fill with a clear error', () => {
+  class Money {
+    constructor(readonly cents: number) {}
+  }
+  const cyclic: Record<string, unknown> = { a: 1 };
+  cyclic.self = cyclic;
+  test.each([
+    ['a function', { f: () => 1 }, /function at value\.f/],
+    ['a symbol', [Symbol('s')], /symbol at value\[0\]/],
+    ['a class instance', { price: new Money(5) }, /instance of Money at value\.price/],
+    ['a cycle', cyclic, /cycle at value\.self/],
+  ])('%s', async (_label, value, message) => {
+    const cache = cacheOver(new MemoryStore());
+    const key = uniqueKey('refused');
+    await expect(cache.get(key, async () => value)).rejects.toThrow(message);
+    await expect(cache.get(key, async () => value)).rejects.toThrow(/^Data cache cannot store the value of .*refused/);
+    expect(cache.stats()).toMatchObject({ fills: 0, loads: 2 });
+  });
+});
+
+test('property: a hit returns what the load returned (memory store)', async () => {
+  const cache = cacheOver(new MemoryStore({ maxEntries: 100_000 }));
+  const values = fc.anything({
+    withBigInt: true,
+    withDate: true,
+    withMap: true,
+    withSet: true,
+    withTypedArray: true,
+    withNullPrototype: true,
+    withSparseArray: true,
+    maxDepth: 3,
+  });
+  await fc.assert(
+    fc.asyncProperty(values, async (value) => {
+      const [miss, hit, outcome] = await missThenHit(cache, value);
+      expect(outcome).toBe('hit');
+      const expected = value === null ? undefined : value; // null is "not found", on a miss too
+      expect(miss).toBe(expected);
+      expect(hit).toStrictEqual(expected);
+    }),
+    { numRuns: 400 },
+  );
+});
+
+test('a custom serializer is used both ways', async () => {
+  const calls: string[] = [];
+  const cache = cacheOver(new MemoryStore(), {
+    serializer: {
+      serialize: (value) => {
+        calls.push('serialize');
+        return `custom:${String(value)}`;
+      },
+      deserialize: (text) => {
+        calls.push('deserialize');
+        return text.replace(/^custom:/, '').toUpperCase();
+      },
+    },
+  });
+  const [miss, hit] = await missThenHit(cache, 'abc');
+  expect([miss, hit]).toEqual(['abc', 'ABC']);
+  expect(calls).toEqual(['serialize', 'deserialize']);
+});
