@@ -23,6 +23,9 @@ Options:
   --key-prefix <p>        data-cache key prefix (default dev)
   --no-watch              do not reload handlers on changes
   --no-edge-cache         do not emulate CloudFront's cache
+  --headers-timeout-ms <n>  longest wait for a request's headers (default 10000)
+  --request-timeout-ms <n>  longest wait for a whole request (default 30000)
+  --max-connections <n>   open connections served at once; more get a 503 (default 256)
   -h, --help              this help`;
 
 export interface DevCliOptions {
@@ -36,6 +39,9 @@ export interface DevCliOptions {
   readonly keyPrefix: string;
   readonly watch: boolean;
   readonly edgeCache: boolean;
+  readonly headersTimeoutMs?: number;
+  readonly requestTimeoutMs?: number;
+  readonly maxConnections?: number;
   readonly help: boolean;
 }
 
@@ -55,6 +61,9 @@ export function parseDevArgs(argv: readonly string[]): DevCliOptions {
       'key-prefix': { type: 'string' },
       'no-watch': { type: 'boolean' },
       'no-edge-cache': { type: 'boolean' },
+      'headers-timeout-ms': { type: 'string' },
+      'request-timeout-ms': { type: 'string' },
+      'max-connections': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -78,8 +87,18 @@ export function parseDevArgs(argv: readonly string[]): DevCliOptions {
     keyPrefix: values['key-prefix'] ?? 'dev',
     watch: !values['no-watch'],
     edgeCache: !values['no-edge-cache'],
+    headersTimeoutMs: positiveInteger('--headers-timeout-ms', values['headers-timeout-ms']),
+    requestTimeoutMs: positiveInteger('--request-timeout-ms', values['request-timeout-ms']),
+    maxConnections: positiveInteger('--max-connections', values['max-connections']),
     help: values.help ?? false,
   };
+}
+
+function positiveInteger(flag: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${flag} must be a whole number >= 1, got "${raw}"`);
+  return value;
 }
 
 /** The route table of `--routes file[#export]`, or the sample catalog's with its data purge. */
@@ -145,6 +164,9 @@ export async function runDevCli(argv: readonly string[], out: (line: string) => 
       environment,
       watch: options.watch,
       edgeCache: options.edgeCache,
+      headersTimeoutMs: options.headersTimeoutMs,
+      requestTimeoutMs: options.requestTimeoutMs,
+      maxConnections: options.maxConnections,
       log: out,
     });
     out(banner(server, source, dataCacheLine, tableLine));
