@@ -72,7 +72,8 @@ export class RedisStore implements CacheStore {
       {
         open: () => this.open(),
         close: (client) => client.disconnect(),
-        isOpen: (client) => client.status === 'ready',
+        // After a protocol error iovalkey can stay 'ready' over a stream it no longer writes to.
+        isOpen: (client) => client.status === 'ready' && (client as unknown as { stream?: { writable?: boolean } }).stream?.writable !== false,
       },
       options,
     );
@@ -82,20 +83,30 @@ export class RedisStore implements CacheStore {
     if (generationKey === undefined) return this.slot.run((c) => c.get(key), toRead);
     return this.slot.run(
       (c) => c.mget(key, generationKey),
-      ([text, generation]) => ({ item: text === null ? undefined : { text }, generation: generation ?? undefined }),
+      (reply) => {
+        if (!Array.isArray(reply) || reply.length !== 2 || !reply.every(isTextOrNull)) throw unexpectedReply('MGET', reply);
+        const [text, generation] = reply;
+        return { item: text === null ? undefined : { text }, generation: generation ?? undefined };
+      },
     );
   }
 
   async acquireLease(key: string, ttlMs: number): Promise<FillLease | undefined> {
     const px = pxMilliseconds(ttlMs, 'lease TTL');
     const token = leaseToken();
-    const reply = await this.slot.run((c) => c.set(leaseKey(key), token, 'PX', px, 'NX'));
+    const reply = await this.slot.run(
+      (c) => c.set(leaseKey(key), token, 'PX', px, 'NX'),
+      (r) => (r === 'OK' || r === null ? r : unexpectedReply('SET NX', r)),
+    );
     return reply === 'OK' ? { token } : undefined;
   }
 
   async fill(key: string, text: string, ttlMs: number, lease: FillLease): Promise<boolean> {
     const px = String(pxMilliseconds(ttlMs, 'entry TTL'));
-    const written = await this.slot.run((c) => evalScript(c, FILL, [key, leaseKey(key)], [lease.token, text, px]));
+    const written = await this.slot.run(
+      (c) => evalScript(c, FILL, [key, leaseKey(key)], [lease.token, text, px]),
+      (r) => (r === 0 || r === 1 ? r : unexpectedReply('the fill script', r)),
+    );
     return written === 1;
   }
 
@@ -173,7 +184,22 @@ function pxMilliseconds(ttlMs: number, what: string): number {
 }
 
 function toRead(text: string | null): StoreRead {
-  return text === null ? MISSING : { item: { text } };
+  if (text === null) return MISSING;
+  if (typeof text !== 'string') throw unexpectedReply('GET', text);
+  return { item: { text } };
+}
+
+function isTextOrNull(value: unknown): value is string | null {
+  return value === null || typeof value === 'string';
+}
+
+/**
+ * A reply of the wrong type (a hostile or broken server, or a reply meant for another
+ * command): thrown from the slot's reply mapping, which drops the connection.
+ */
+function unexpectedReply(command: string, reply: unknown): never {
+  const shown = typeof reply === 'string' ? JSON.stringify(reply.slice(0, 60)) : Array.isArray(reply) ? `an array of ${reply.length}` : String(reply);
+  throw Object.assign(new Error(`redis protocol error: unexpected reply to ${command}: ${shown}`), { retryable: false });
 }
 
 async function evalScript(client: Redis, code: Script, keys: string[], args: string[]): Promise<unknown> {

@@ -181,6 +181,9 @@ export class ConnectionSlot<C> {
           try {
             resolve(map(value));
           } catch (err) {
+            // A reply that makes no sense for its command: later replies on this connection
+            // cannot be trusted to belong to their commands.
+            this.drop(connection);
             reject(err);
           }
         },
