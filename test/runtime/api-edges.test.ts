@@ -4,6 +4,7 @@
  * and close() leaves no server connection behind.
  */
 import Redis from 'iovalkey';
+import { cacheAside, cacheAsideWithOutcome, resetCacheClient } from '../../lambda/runtime/cache/from-env';
 import { MemcachedStore } from '../../lambda/runtime/cache/memcached-store';
 import { MemoryStore } from '../../lambda/runtime/cache/memory-store';
 import { RedisStore } from '../../lambda/runtime/cache/redis-store';
@@ -98,4 +99,29 @@ test('close() while a connection is being opened leaves zero server connections'
   await pending;
   expect(await settlesAt(junk.open, 0)).toBe(0);
   await junk.close();
+});
+
+describe('cacheAside with a malformed environment', () => {
+  const saved = { ...process.env };
+  afterEach(async () => {
+    process.env = { ...saved };
+    await resetCacheClient();
+  });
+
+  test('rejects naming the variable, instead of throwing', async () => {
+    process.env.DATA_CACHE_TTL_SECONDS = 'soon';
+    let returned: Promise<unknown> | undefined;
+    expect(() => {
+      returned = cacheAside('k', async () => 1);
+    }).not.toThrow();
+    await expect(returned).rejects.toThrow(/DATA_CACHE_TTL_SECONDS/);
+    process.env.DATA_CACHE_TTL_SECONDS = '60';
+    process.env.DATA_CACHE_ENGINE = 'floppy-disk';
+    await resetCacheClient();
+    let withOutcome: Promise<unknown> | undefined;
+    expect(() => {
+      withOutcome = cacheAsideWithOutcome('k', async () => 1);
+    }).not.toThrow();
+    await expect(withOutcome).rejects.toThrow(/DATA_CACHE_ENGINE/);
+  });
 });
