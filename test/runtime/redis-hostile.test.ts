@@ -6,7 +6,7 @@
 import { RedisStore } from '../../lambda/runtime/cache/redis-store';
 import { answerThenClose, answerWith, JunkBehaviour, JunkServer, startJunkServer } from '../support/junk-server';
 import { CacheServer, startRedis } from '../support/servers';
-import { uniqueKey } from './helpers';
+import { cacheOver, uniqueKey } from './helpers';
 
 let server: CacheServer;
 beforeAll(async () => {
@@ -58,4 +58,19 @@ test.each(cases)('%s', async (_label, behaviour) => {
     await store.close();
   }
   expect(junk.open()).toBeLessThanOrEqual(2); // close() leaves nothing but sockets being torn down
+});
+
+test('an out-of-range TTL on redis is a RangeError at the call, not a cache failure', async () => {
+  const store = new RedisStore({ host: server.host, port: server.port });
+  const cache = cacheOver(store, { breaker: { failureThreshold: 1 } });
+  try {
+    await expect(cache.get(uniqueKey('ttl'), async () => 'v', { ttlSeconds: 1e16 })).rejects.toThrow(/ttlSeconds.*redis/);
+    expect(cache.stats()).toMatchObject({ errors: 0, breakerOpened: 0, loads: 0 });
+    const key = `cca:{k:${uniqueKey('direct')}}`;
+    const lease = await store.acquireLease(key, 1000);
+    await expect(store.fill(key, 'x', 1e19, lease!)).rejects.toThrow(RangeError);
+    expect(await cache.getWithOutcome(uniqueKey('after'), async () => 'fine')).toEqual({ value: 'fine', outcome: 'miss' });
+  } finally {
+    await cache.close();
+  }
 });
