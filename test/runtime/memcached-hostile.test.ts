@@ -148,3 +148,22 @@ describe('junk servers: each failure is fast and clear, and the store recovers o
     }
   });
 });
+
+test('a server that dribbles a value for ever: the command timeout still fires, and the connection is dropped', async () => {
+  const dribbling = new Set<NodeJS.Timeout>();
+  const junk = await startJunkServer((_request, socket) => {
+    socket.write('VALUE cca:{k:probe} 0 1000000\r\n');
+    const timer = setInterval(() => (socket.destroyed ? clearInterval(timer) : socket.write('a')), 5);
+    dribbling.add(timer);
+  });
+  const store = new MemcachedStore({ servers: [{ host: junk.host, port: junk.port }], commandTimeoutMs: 200 });
+  try {
+    await expect(store.read('cca:{k:probe}')).rejects.toMatchObject({ name: 'CacheTimeoutError' });
+    for (let i = 0; i < 100 && junk.open() > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(junk.open()).toBe(0);
+  } finally {
+    for (const timer of dribbling) clearInterval(timer);
+    await store.close();
+    await junk.close();
+  }
+});
