@@ -40,17 +40,11 @@ export function assertKeyPrefix(prefix: string): string {
 /** A user key or group name as it appears inside a store key. */
 export function encodeKeyPart(part: string): string {
   if (part.length > 0 && part.length <= MAX_READABLE_PART && READABLE.test(part)) return part;
-  if (!isWellFormed(part)) return '#~' + createHash('sha256').update(Buffer.from(part, 'utf16le')).digest('base64url');
+  // String.prototype.isWellFormed: Node 20+ (the kit's minimum).
+  if (!(part as unknown as { isWellFormed(): boolean }).isWellFormed()) return '#~' + createHash('sha256').update(Buffer.from(part, 'utf16le')).digest('base64url');
   return '#' + createHash('sha256').update(part).digest('base64url');
 }
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-/** False when `text` holds a lone surrogate (String.prototype.isWellFormed, Node 20+). */
-function isWellFormed(text: string): boolean {
-  const native = (text as { isWellFormed?: () => boolean }).isWellFormed;
-  return native === undefined ? !LONE_SURROGATE.test(text) : native.call(text);
-}
 
 export interface EntryKeys {
   readonly key: string;

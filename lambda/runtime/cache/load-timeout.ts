@@ -28,23 +28,15 @@ export function checkLoadTimeout(ms: number): number {
  */
 export function withLoadTimeout<T>(load: Loader<T>, key: string, ms: number, onTimeout: () => void): Loader<T> {
   if (ms === Infinity) return load;
-  return () =>
-    new Promise<T | undefined | null>((resolve, reject) => {
-      const timer = setTimeout(() => {
+  return () => {
+    let timer: NodeJS.Timeout | undefined;
+    const expiry = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
         onTimeout();
         reject(new CacheLoadTimeoutError(key, ms));
       }, ms);
-      const settle = (fn: () => void) => {
-        clearTimeout(timer);
-        fn();
-      };
-      try {
-        Promise.resolve(load()).then(
-          (value) => settle(() => resolve(value)),
-          (err: unknown) => settle(() => reject(err)),
-        );
-      } catch (err) {
-        settle(() => reject(err));
-      }
     });
+    // `then(load)` also turns a synchronous throw into a rejection.
+    return Promise.race([Promise.resolve().then(load), expiry]).finally(() => clearTimeout(timer));
+  };
 }

@@ -198,8 +198,7 @@ function isTextOrNull(value: unknown): value is string | null {
  * command): thrown from the slot's reply mapping, which drops the connection.
  */
 function unexpectedReply(command: string, reply: unknown): never {
-  const shown = typeof reply === 'string' ? JSON.stringify(reply.slice(0, 60)) : Array.isArray(reply) ? `an array of ${reply.length}` : String(reply);
-  throw Object.assign(new Error(`redis protocol error: unexpected reply to ${command}: ${shown}`), { retryable: false });
+  throw Object.assign(new Error(`redis protocol error: unexpected reply to ${command}: ${String(reply).slice(0, 60)}`), { retryable: false });
 }
 
 async function evalScript(client: Redis, code: Script, keys: string[], args: string[]): Promise<unknown> {
