@@ -190,7 +190,7 @@ function serverName(options: MemcachedConnectOptions): string | undefined {
 function checkKey(key: string): void {
   // Keys go on the command line: whitespace or control characters would let a key inject commands.
   if (key.length === 0 || Buffer.byteLength(key) > 250 || /[\u0000-\u0020\u007f]/.test(key)) {
-    throw new MemcachedError(`invalid memcached key "${key}"`);
+    throw new MemcachedError(`invalid memcached key "${key}"`, false);
   }
 }
 
