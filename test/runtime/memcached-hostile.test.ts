@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { MemcachedConnection, MemcachedError } from '../../lambda/runtime/cache/memcached-client';
 import { MemcachedStore } from '../../lambda/runtime/cache/memcached-store';
-import { answerThenClose, answerWith, JunkServer, startJunkServer } from '../support/junk-server';
+import { answerThenClose, answerWith, JunkBehaviour, JunkServer, startJunkServer } from '../support/junk-server';
 import { CacheServer, startMemcached } from '../support/servers';
 import { cacheOver, uniqueKey } from './helpers';
 
@@ -112,14 +112,14 @@ describe('out-of-range TTLs on a real memcached', () => {
 });
 
 describe('junk servers: each failure is fast and clear, and the store recovers on a real server', () => {
-  const cases: [string, (junk: string) => ReturnType<typeof answerWith>][] = [
-    ['garbage', () => answerWith('%%%% garbage\r\n')],
-    ['a half reply, then close', () => answerThenClose('VALUE k 0 10\r\nabc')],
-    ['a wrong data length', () => answerWith('VALUE k 0 2\r\nabcdef\r\nEND\r\n')],
-    ['a value for a key not asked for', () => answerWith('VALUE other 0 1\r\nx\r\nEND\r\n')],
-    ['an endless line', () => answerWith('X'.repeat(64 * 1024))],
-    ['a storage reply to a read', () => answerWith('STORED\r\nSTORED\r\n')],
-    ['CLIENT_ERROR', () => answerWith('CLIENT_ERROR bad data chunk\r\n')],
+  const cases: [string, JunkBehaviour][] = [
+    ['garbage', answerWith('%%%% garbage\r\n')],
+    ['a half reply, then close', answerThenClose('VALUE k 0 10\r\nabc')],
+    ['a wrong data length', answerWith('VALUE k 0 2\r\nabcdef\r\nEND\r\n')],
+    ['a value for a key not asked for', answerWith('VALUE other 0 1\r\nx\r\nEND\r\n')],
+    ['an endless line', answerWith('X'.repeat(64 * 1024))],
+    ['a storage reply to a read', answerWith('STORED\r\nSTORED\r\n')],
+    ['CLIENT_ERROR', answerWith('CLIENT_ERROR bad data chunk\r\n')],
   ];
   let junk: JunkServer | undefined;
   afterEach(async () => {
@@ -128,7 +128,7 @@ describe('junk servers: each failure is fast and clear, and the store recovers o
   });
 
   test.each(cases)('%s', async (_label, behaviour) => {
-    junk = await startJunkServer(behaviour(''));
+    junk = await startJunkServer(behaviour);
     const store = new MemcachedStore({ servers: [{ host: junk.host, port: junk.port }], commandTimeoutMs: 2000, connectTimeoutMs: 2000 });
     try {
       const failure = await store.read('cca:{k:probe}').then(
