@@ -3,6 +3,7 @@
  * store; values the serializer cannot carry are refused with a clear error, never silently
  * left uncached or changed.
  */
+import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { CacheClient } from '../../lambda/runtime/cache/cache-aside';
 import { MemcachedStore } from '../../lambda/runtime/cache/memcached-store';
@@ -125,4 +126,15 @@ test('a custom serializer is used both ways', async () => {
   const [miss, hit] = await missThenHit(cache, 'abc');
   expect([miss, hit]).toEqual(['abc', 'ABC']);
   expect(calls).toEqual(['serialize', 'deserialize']);
+});
+
+test('values made in another realm (node:vm, structuredClone under jest) are plain values, not "instances"', async () => {
+  const foreign = runInNewContext('({ list: [1, { b: "x" }], when: new Date(0), map: new Map([[1, new Set([2])]]), none: Object.create(null) })') as Record<string, unknown>;
+  const [, hit, outcome] = await missThenHit(cacheOver(new MemoryStore()), foreign);
+  expect(outcome).toBe('hit');
+  expect(hit).toEqual({ list: [1, { b: 'x' }], when: new Date(0), map: new Map([[1, new Set([2])]]), none: Object.create(null) });
+  expect((hit as { when: unknown }).when).toBeInstanceOf(Date);
+  const cloned = await missThenHit(cacheOver(new MemoryStore()), structuredClone({ a: [1, 2] }));
+  expect(cloned[1]).toEqual({ a: [1, 2] });
+  await expect(cacheOver(new MemoryStore()).get('k', async () => runInNewContext('new (class Money {})()'))).rejects.toThrow(/instance of Money/);
 });

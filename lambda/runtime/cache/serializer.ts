@@ -83,16 +83,26 @@ class Encoder {
 
   private object(value: object, path: string): Tree {
     const proto = Object.getPrototypeOf(value);
-    if (proto === Array.prototype) {
-      const array = value as unknown[];
-      if (Object.keys(array).length !== array.length) refuse('an array with holes', path);
-      return array.map((item, i) => this.encode(item, `${path}[${i}]`));
+    switch (proto === Buffer.prototype ? 'Buffer' : builtin(proto)) {
+      case 'Array': {
+        const array = value as unknown[];
+        if (Object.keys(array).length !== array.length) refuse('an array with holes', path);
+        return array.map((item, i) => this.encode(item, `${path}[${i}]`));
+      }
+      case 'Date':
+        return this.tag('d', String(Date.prototype.getTime.call(value)));
+      case 'Map':
+        return this.tag('m', [...(value as Map<unknown, unknown>)].map(([k, v], i) => [this.encode(k, `${path}<key ${i}>`), this.encode(v, `${path}.get(${i})`)]));
+      case 'Set':
+        return this.tag('s', [...(value as Set<unknown>)].map((v, i) => this.encode(v, `${path}<item ${i}>`)));
+      case 'Buffer':
+        return this.tag('buf', (value as Buffer).toString('base64'));
+      case 'Object':
+      case null:
+        break;
+      default:
+        refuse(`an instance of ${proto.constructor?.name}`, path);
     }
-    if (proto === Date.prototype) return this.tag('d', String((value as Date).getTime()));
-    if (proto === Map.prototype) return this.tag('m', [...(value as Map<unknown, unknown>)].map(([k, v], i) => [this.encode(k, `${path}<key ${i}>`), this.encode(v, `${path}.get(${i})`)]));
-    if (proto === Set.prototype) return this.tag('s', [...(value as Set<unknown>)].map((v, i) => this.encode(v, `${path}<item ${i}>`)));
-    if (proto === Buffer.prototype) return this.tag('buf', (value as Buffer).toString('base64'));
-    if (proto !== Object.prototype && proto !== null) refuse(`an instance of ${proto.constructor?.name}`, path);
     if (Object.getOwnPropertySymbols(value).length > 0 || 'toJSON' in value) refuse('an object with symbol keys or toJSON', path);
     const fields: Record<string, Tree> = {};
     for (const [key, item] of Object.entries(value)) {
@@ -106,6 +116,19 @@ class Encoder {
     this.tagged = true;
     return { [TAG + name]: payload };
   }
+}
+
+/**
+ * The built-in a prototype belongs to (`Object`, `Array`, `Date`, `Map`, `Set`; null for no
+ * prototype), from any realm (values made in a vm context or by structuredClone in a test
+ * runner have another realm's prototypes); undefined for anything else, subclasses included.
+ */
+function builtin(proto: { constructor?: { name?: string } } | null): string | null | undefined {
+  if (proto === null) return null;
+  const name = proto.constructor?.name;
+  const parent = Object.getPrototypeOf(proto) as { constructor?: { name?: string } } | null;
+  if (name === 'Object') return parent === null ? name : undefined;
+  return parent !== null && Object.getPrototypeOf(parent) === null && parent.constructor?.name === 'Object' ? name : undefined;
 }
 
 function refuse(what: string, path: string): never {
