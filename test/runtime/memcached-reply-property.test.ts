@@ -68,7 +68,7 @@ function chunked(bytes: Buffer, cuts: number[]): Buffer[] {
 type Settled = { value: unknown } | { error: Error } | undefined;
 
 /** Runs the exchanges' requests through a reader fed `chunks`, then closes; what each request got. */
-function run(requests: Exchange[], chunks: Buffer[]): { settled: Settled[]; protocolErrors: number } {
+function run(requests: Exchange[], chunks: Buffer[], close = true): { settled: Settled[]; protocolErrors: number } {
   const settled: Settled[] = requests.map(() => undefined);
   const pending: PendingReply[] = [];
   let protocolErrors = 0;
@@ -95,7 +95,7 @@ function run(requests: Exchange[], chunks: Buffer[]): { settled: Settled[]; prot
     });
   });
   for (const chunk of chunks) reader.push(chunk);
-  failAll(new MemcachedError('memcached connection closed'));
+  if (close) failAll(new MemcachedError('memcached connection closed'));
   return { settled, protocolErrors };
 }
 
@@ -113,6 +113,30 @@ test('clean streams, split anywhere: every request gets exactly its own reply', 
       });
     }),
     { numRuns: 1000 },
+  );
+});
+
+test('clean streams, split anywhere: each request is settled as soon as the last byte of its reply arrives', () => {
+  fc.assert(
+    fc.property(exchanges(printableValue), fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 5, maxLength: 40 }), (requests, points) => {
+      const ends: number[] = [];
+      let total = 0;
+      for (const r of requests) ends.push((total += Buffer.byteLength(r.reply)));
+      const stream = Buffer.from(requests.map((r) => r.reply).join(''));
+      const delivered: number[] = [];
+      let sent = 0;
+      const chunks = chunked(stream, points);
+      const settledAt = (count: number) => run(requests, chunks.slice(0, count), false).settled;
+      for (let i = 0; i < chunks.length; i++) {
+        sent += chunks[i].length;
+        delivered.push(sent);
+      }
+      delivered.forEach((bytes, i) => {
+        const settled = settledAt(i + 1);
+        ends.forEach((end, r) => expect(settled[r] !== undefined).toBe(end <= bytes));
+      });
+    }),
+    { numRuns: 800 },
   );
 });
 
@@ -189,4 +213,14 @@ test('a huge declared length or an endless line is refused without buffering it'
     expect(protocolErrors).toBe(1);
     expect((settled[0] as { error: Error }).error.message).toMatch(/^memcached protocol error: (data block larger|reply line longer)/);
   }
+});
+
+test('a data block split across chunks after an earlier reply in the same chunk completes as soon as it has arrived', () => {
+  const requests: Exchange[] = [
+    { kind: 'storage', reply: 'STORED\r\n', expected: { value: 'STORED' } },
+    { kind: 'retrieval', keys: ['r1k0'], reply: 'VALUE r1k0 0 5\r\nabcde\r\nEND\r\n', expected: { value: new Map([['r1k0', { value: 'abcde', flags: 0, cas: undefined }]]) } },
+  ];
+  const { settled, protocolErrors } = run(requests, [Buffer.from('STORED\r\nVALUE r1k0 0 5\r\nab'), Buffer.from('cde\r\nEND\r\n')]);
+  expect(protocolErrors).toBe(0);
+  expect(settled).toEqual(requests.map((r) => r.expected));
 });

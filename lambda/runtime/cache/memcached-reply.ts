@@ -72,7 +72,7 @@ interface Retrieval {
 export class MemcachedReplyReader {
   private chunks: Buffer[] = [];
   private buffered = 0;
-  /** Bytes needed before parsing is worth retrying (a data block that has not fully arrived). */
+  /** Buffered bytes needed before parsing is worth retrying (a data block that has not fully arrived). */
   private needed = 0;
   private retrieval: Retrieval | undefined;
   private failed = false;
@@ -120,7 +120,11 @@ export class MemcachedReplyReader {
       }
       const line = buffer.toString('latin1', offset, lineEnd);
       const next = this.line(request, line, buffer, lineEnd + 2);
-      if (next < 0) return offset; // a data block still on its way
+      if (next < 0) {
+        // A data block still on its way. `needed` counts from this line, where the kept bytes will start.
+        this.needed -= offset;
+        return offset;
+      }
       // Invariant that rules out a busy loop: every step consumes at least its line's CRLF.
       offset = next;
     }
