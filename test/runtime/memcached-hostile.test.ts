@@ -167,3 +167,14 @@ test('a server that dribbles a value for ever: the command timeout still fires, 
     await junk.close();
   }
 });
+
+test('keys with multi-byte characters round-trip through the reply reader', async () => {
+  const connection = await MemcachedConnection.connect({ host: server.host, port: server.port });
+  try {
+    const key = `${uniqueKey('utf8')}-ключ-€`;
+    expect(await connection.set(key, 'v', 60)).toBe('STORED');
+    expect((await connection.gets([key])).get(key)?.value).toBe('v');
+  } finally {
+    connection.destroy();
+  }
+});

@@ -118,7 +118,7 @@ export class MemcachedReplyReader {
         if (buffer.length - offset > MAX_LINE_BYTES) throw protocolError(`reply line longer than ${MAX_LINE_BYTES} bytes`);
         return offset;
       }
-      const line = buffer.toString('latin1', offset, lineEnd);
+      const line = buffer.toString('utf8', offset, lineEnd); // keys may be any UTF-8 without spaces or controls
       const next = this.line(request, line, buffer, lineEnd + 2);
       if (next < 0) {
         // A data block still on its way. `needed` counts from this line, where the kept bytes will start.
