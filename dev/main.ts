@@ -36,6 +36,9 @@ Options:
   --model-name <name>     model name sent to --model-upstream (default "default")
   --model-budget <n>      token budget per consumer (x-api-key or bearer key) per day
   --no-models             do not serve /v1/chat/completions and /v1/models (local model)
+  --headers-timeout-ms <n>  longest wait for a request's headers (default 10000)
+  --request-timeout-ms <n>  longest wait for a whole request (default 30000)
+  --max-connections <n>   open connections served at once; more get a 503 (default 256)
   -h, --help              this help`;
 
 export interface DevCliOptions {
@@ -52,6 +55,9 @@ export interface DevCliOptions {
   readonly watch: boolean;
   readonly edgeCache: boolean;
   readonly models: DevModelCliOptions;
+  readonly headersTimeoutMs?: number;
+  readonly requestTimeoutMs?: number;
+  readonly maxConnections?: number;
   readonly help: boolean;
 }
 
@@ -74,6 +80,9 @@ export function parseDevArgs(argv: readonly string[]): DevCliOptions {
       'no-watch': { type: 'boolean' },
       'no-edge-cache': { type: 'boolean' },
       ...DEV_MODEL_ARGS,
+      'headers-timeout-ms': { type: 'string' },
+      'request-timeout-ms': { type: 'string' },
+      'max-connections': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -106,8 +115,18 @@ export function parseDevArgs(argv: readonly string[]): DevCliOptions {
     watch: !values['no-watch'],
     edgeCache: !values['no-edge-cache'],
     models: parseDevModelArgs(values),
+    headersTimeoutMs: positiveInteger('--headers-timeout-ms', values['headers-timeout-ms']),
+    requestTimeoutMs: positiveInteger('--request-timeout-ms', values['request-timeout-ms']),
+    maxConnections: positiveInteger('--max-connections', values['max-connections']),
     help: values.help ?? false,
   };
+}
+
+function positiveInteger(flag: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${flag} must be a whole number >= 1, got "${raw}"`);
+  return value;
 }
 
 /** The route table of `--routes file[#export]`, or the sample catalog's with its data purge. */
@@ -193,6 +212,9 @@ export async function runDevCli(argv: readonly string[], out: (line: string) => 
       environment,
       watch: options.watch,
       edgeCache: options.edgeCache,
+      headersTimeoutMs: options.headersTimeoutMs,
+      requestTimeoutMs: options.requestTimeoutMs,
+      maxConnections: options.maxConnections,
       log: out,
     });
     out(banner(server, source, dataCacheLine, tableLine, devConsumers));

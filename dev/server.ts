@@ -30,6 +30,7 @@ import { DevApiKeys, DevConsumer } from './api-keys';
 import { gatewayErrorCorsHeaders, preflightHeaders } from './cors';
 import { DevStageCache, stageCacheKey } from './stage-cache';
 import { isStreamingRoute, serveStreaming } from './response-streaming';
+import { hardenServer, HttpHardeningOptions, isRefused, resolveHardening, routingMethod, serverOptions } from './http-hardening';
 
 /**
  * Limits and defaults of the services the dev server stands in for. The function and stage
@@ -61,7 +62,7 @@ export interface DevDataPurge {
   readonly groups: readonly string[];
 }
 
-export interface DevServerOptions {
+export interface DevServerOptions extends HttpHardeningOptions {
   /** The route table, as given to CacheableApi. */
   readonly routes: RouteTable;
   /** @default '127.0.0.1' */
@@ -320,8 +321,9 @@ export async function createDevServer(options: DevServerOptions): Promise<DevSer
 
   const serve = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const started = performance.now();
-    const method = (req.method ?? 'GET').toUpperCase();
     const { path: rawPath, query } = splitUrl(req.url ?? '/');
+    const requestMethod = (req.method ?? 'GET').toUpperCase();
+    const method = routingMethod(requestMethod, (m) => matchRoute(routes, rawPath, m).kind === 'found');
     const requestId = randomUUID();
     const outcome: Outcome = { edge: '-', data: '-', notes: [] };
     let response: EdgeResponse;
@@ -428,21 +430,25 @@ export async function createDevServer(options: DevServerOptions): Promise<DevSer
       ['X-Amz-Cf-Id', randomBytes(42).toString('base64url').slice(0, 56)],
     ]);
     try {
-      writeResponse(res, method, final);
+      writeResponse(res, requestMethod, final);
     } catch (error) {
       log(`${method} ${rawPath}: cannot write the response: ${String(error)}`);
-      if (!res.headersSent) writeResponse(res, method, badGateway(requestId, 'Invalid response headers'));
+      if (!res.headersSent) writeResponse(res, requestMethod, badGateway(requestId, 'Invalid response headers'));
       else res.destroy();
     }
     const ms = performance.now() - started;
     const target = query === undefined ? rawPath : `${rawPath}?${query}`;
     log(
-      `${method.padEnd(6)} ${target} ${final.statusCode} ${ms.toFixed(ms < 10 ? 1 : 0)} ms edge=${outcome.edge} data=${outcome.data}` +
+      `${requestMethod.padEnd(6)} ${target} ${final.statusCode} ${ms.toFixed(ms < 10 ? 1 : 0)} ms edge=${outcome.edge} data=${outcome.data}` +
         (outcome.notes.length ? `  (${outcome.notes.join('; ')})` : ''),
     );
   };
 
-  const server = http.createServer((req, res) => void serve(req, res));
+  const hardening = resolveHardening(options);
+  const server = http.createServer(serverOptions(hardening), (req, res) => {
+    if (!isRefused(req)) void serve(req, res);
+  });
+  hardenServer(server, hardening);
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

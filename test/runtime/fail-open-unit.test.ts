@@ -47,11 +47,11 @@ describe('fail-open bookkeeping', () => {
     expect(cache.stats()).toMatchObject({ loadErrors: 2, loads: 3, hits: 1, errors: 0 });
   });
 
-  test('values that are not JSON are returned but not cached', async () => {
+  test('values the serializer cannot carry are refused with a clear error, and nothing is cached', async () => {
     const cache = cacheOver(new MemoryStore());
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
-    expect(await cache.get('cyclic', async () => cyclic)).toBe(cyclic);
+    await expect(cache.get('cyclic', async () => cyclic)).rejects.toThrow(/cannot store the value .*a cycle at value\.self/);
     expect(await cache.get('cyclic', async () => 'second')).toBe('second');
   });
 });

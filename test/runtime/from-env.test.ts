@@ -16,7 +16,7 @@ describe('settings from the environment', () => {
       user: undefined,
       cacheName: undefined,
       region: undefined,
-      policy: { ttlSeconds: 60, negativeTtlSeconds: 5, staleWhileRevalidateSeconds: 0, staleIfErrorSeconds: 0, jitter: 0.1 },
+      policy: { ttlSeconds: 60, negativeTtlSeconds: 5, staleWhileRevalidateSeconds: 0, staleIfErrorSeconds: 0, jitter: 0.1, loadTimeoutMs: 8000 },
       keyPrefix: 'cca',
       connectTimeoutMs: 200,
       commandTimeoutMs: 100,
@@ -56,7 +56,7 @@ describe('settings from the environment', () => {
       commandTimeoutMs: 50,
       maxValueBytes: 1024,
     });
-    expect(env.DATA_CACHE_ENV_NAMES).toHaveLength(15);
+    expect(env.DATA_CACHE_ENV_NAMES).toHaveLength(16);
   });
 
   test('memcached takes a list of servers; IPv6 and default ports', () => {

@@ -55,10 +55,11 @@ describe('memcached client and store specifics', () => {
     expect(await connection.version()).toMatch(/^\d+\.\d+/);
   });
 
-  test('keys that could inject commands are refused before anything is sent', () => {
-    expect(() => connection.gets(['a b'])).toThrow('invalid memcached key');
-    expect(() => connection.gets(['a\r\nflush_all'])).toThrow('invalid memcached key');
-    expect(() => connection.gets(['k'.repeat(251)])).toThrow('invalid memcached key');
+  test('keys that could inject commands are refused (rejected) before anything is sent', async () => {
+    await expect(connection.gets(['a b'])).rejects.toThrow('invalid memcached key');
+    await expect(connection.gets(['a\r\nflush_all'])).rejects.toThrow('invalid memcached key');
+    await expect(connection.gets(['k'.repeat(251)])).rejects.toThrow('invalid memcached key');
+    await expect(connection.set('a b', 'v', 1)).rejects.toThrow('invalid memcached key');
   });
 
   test('several servers: keys spread over them, a group stays on one server with its counter', async () => {

@@ -2,9 +2,11 @@ import { CircuitBreaker, isNodeError } from './circuit-breaker';
 import { decodeEntry, encodeEntry, Entry } from './entry';
 import { DEFAULT_JITTER, DEFAULT_KEY_PREFIX, DEFAULT_MAX_VALUE_BYTES, DEFAULT_NEGATIVE_TTL_SECONDS } from './env';
 import { assertKeyPrefix, entryKeys, EntryKeys, groupGenerationKey } from './keys';
+import { CacheSerializationError, defaultSerializer } from './serializer';
 import { emptyStats } from './stats';
+import { checkLoadTimeout, DEFAULT_LOAD_TIMEOUT_MS, withLoadTimeout } from './load-timeout';
 import { UnconfirmedInvalidations } from './unconfirmed-invalidations';
-import { CacheTimeoutError } from './store';
+import { CacheTimeoutError, checkStoreTtl } from './store';
 import {
   CacheGetOptions,
   CacheOutcome,
@@ -17,6 +19,7 @@ import {
   RefreshMode,
   StoredItem,
   StoreRead,
+  ValueSerializer,
 } from './types';
 
 /** A policy in milliseconds, resolved once per call. */
@@ -78,6 +81,8 @@ export class CacheClient {
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly breaker: CircuitBreaker;
+  private readonly serializer: ValueSerializer;
+  private readonly loadTimeoutMs: number;
   private readonly inFlight = new Map<string, Flight>();
   private readonly refreshes = new Set<Promise<void>>();
   private counters: CacheClientStats = emptyStats();
@@ -89,13 +94,15 @@ export class CacheClient {
   constructor(options: CacheClientOptions) {
     this.store = options.store;
     this.prefix = assertKeyPrefix(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
-    this.defaults = lifetimes(options);
+    this.defaults = checkLifetimes(this.store, lifetimes(options));
     this.maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
     this.leaseTtlMs = options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
     this.leaseWaitMs = options.leaseWaitMs ?? DEFAULT_LEASE_WAIT_MS;
     this.refreshMode = options.refresh ?? 'inline';
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
+    this.serializer = options.serializer ?? defaultSerializer;
+    this.loadTimeoutMs = checkLoadTimeout(options.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS);
     this.breaker = new CircuitBreaker(options.breaker?.failureThreshold ?? 3, options.breaker?.cooldownMs ?? 5000, this.now);
     this.unconfirmed = new UnconfirmedInvalidations(this.store, options.repairIntervalMs ?? DEFAULT_REPAIR_INTERVAL_MS, options.schedule ?? unrefTimer, {
       repaired: () => this.counters.repairs++,
@@ -111,7 +118,11 @@ export class CacheClient {
    * returns undefined or null is cached as "not found" and returned as undefined.
    */
   get<T>(key: string, load: Loader<T>, options?: CacheGetOptions): Promise<T | undefined> {
-    return this.join(key, load, options).promise as Promise<T | undefined>;
+    try {
+      return this.join(key, load, options).promise as Promise<T | undefined>;
+    } catch (err) {
+      return Promise.reject(err); // bad options: a rejection, like every other failure
+    }
   }
 
   /**
@@ -136,12 +147,13 @@ export class CacheClient {
       this.counters.coalesced++;
       return running;
     }
-    const policy = options === undefined ? this.defaults : lifetimes({ ...this.policyDefaults(), ...definedOnly(options) });
+    const policy = options === undefined ? this.defaults : checkLifetimes(this.store, lifetimes({ ...this.policyDefaults(), ...definedOnly(options) }));
     // Registered before the lookup starts, and removed by the lookup itself when it settles (a
     // `.finally()` here would cost one more promise on every hit).
     const flight: Flight = { keys, promise: undefined, outcome: 'miss' };
     this.inFlight.set(keys.key, flight);
-    flight.promise = this.lookup(keys, load, policy, flight);
+    const loadTimeoutMs = options?.loadTimeoutMs === undefined ? this.loadTimeoutMs : checkLoadTimeout(options.loadTimeoutMs);
+    flight.promise = this.lookup(keys, withLoadTimeout(load, key, loadTimeoutMs, this.countLoadTimeout), policy, flight);
     return flight;
   }
 
@@ -176,6 +188,10 @@ export class CacheClient {
   repair(): Promise<boolean> {
     return this.unconfirmed.repair();
   }
+
+  private readonly countLoadTimeout = (): void => {
+    this.counters.loadTimeouts++;
+  };
 
   /** A copy of the counters. */
   stats(): CacheClientStats {
@@ -364,7 +380,13 @@ export class CacheClient {
     const now = this.now();
     const lifetime = value === undefined ? policy.negativeMs : policy.freshMs;
     const freshMs = Math.max(1, Math.round(lifetime * (1 - policy.jitter * this.random())));
-    const text = this.encode(now, now + freshMs, generation, value);
+    let text: string | undefined;
+    try {
+      text = this.encode(now, now + freshMs, generation, value);
+    } catch (err) {
+      await this.release(keys.key, lease);
+      throw cannotStore(keys.key, err); // the value would not come back the same: say why
+    }
     if (text === undefined) {
       await this.release(keys.key, lease);
       return value;
@@ -402,14 +424,10 @@ export class CacheClient {
     }
   }
 
-  /** The entry text, or undefined when the value must not be cached (too large, not JSON). */
+  /** The entry text, or undefined when the value is too large; throws when the serializer refuses it. */
   private encode(now: number, freshUntil: number, generation: string, value: unknown): string | undefined {
-    let json: string | undefined;
-    try {
-      json = value === undefined ? undefined : JSON.stringify(value);
-    } catch {
-      return undefined;
-    }
+    const json = value === undefined ? undefined : this.serializer.serialize(value);
+    if (json === '') throw new CacheSerializationError('the serializer returned an empty string');
     const text = encodeEntry(now, freshUntil, generation, json);
     // Cheap bounds first: a UTF-16 unit is 1 to 3 UTF-8 bytes.
     const tooLarge =
@@ -426,7 +444,7 @@ export class CacheClient {
     if (entry === undefined || entry.generation !== generation || entry.writtenAt < this.trustFrom) return undefined;
     if (entry.json === undefined) return { entry, value: undefined };
     try {
-      return { entry, value: JSON.parse(entry.json) };
+      return { entry, value: this.serializer.deserialize(entry.json) };
     } catch {
       return undefined;
     }
@@ -527,6 +545,17 @@ function lifetimes(policy: CachePolicy): Lifetimes {
     staleIfErrorMs: seconds(policy.staleIfErrorSeconds, 'staleIfErrorSeconds'),
     jitter,
   };
+}
+
+function cannotStore(key: string, err: unknown): CacheSerializationError {
+  return new CacheSerializationError(`Data cache cannot store the value of ${key}: ${err instanceof Error ? err.message : String(err)}`);
+}
+
+/** The policy, if the store can keep its longest entry; else a RangeError at the call (not a cache failure). */
+function checkLifetimes(store: CacheStore, policy: Lifetimes): Lifetimes {
+  const longest = policy.freshMs + Math.max(policy.staleWhileRevalidateMs, policy.staleIfErrorMs);
+  checkStoreTtl(store.engine, longest, 'ttlSeconds plus the longest stale window');
+  return policy;
 }
 
 /** Drops keys whose value is undefined, so `{ ttlSeconds: undefined }` does not override a default. */

@@ -27,6 +27,8 @@ export const DATA_CACHE_KEY_PREFIX = 'DATA_CACHE_KEY_PREFIX';
 export const DATA_CACHE_CONNECT_TIMEOUT_MS = 'DATA_CACHE_CONNECT_TIMEOUT_MS';
 export const DATA_CACHE_COMMAND_TIMEOUT_MS = 'DATA_CACHE_COMMAND_TIMEOUT_MS';
 export const DATA_CACHE_MAX_VALUE_BYTES = 'DATA_CACHE_MAX_VALUE_BYTES';
+/** Longest wait for a route's loader, in ms; set below the function's timeout. */
+export const DATA_CACHE_LOAD_TIMEOUT_MS = 'DATA_CACHE_LOAD_TIMEOUT_MS';
 
 /** Every variable of the contract, e.g. for lib/ to check it sets nothing else. */
 export const DATA_CACHE_ENV_NAMES = [
@@ -45,6 +47,7 @@ export const DATA_CACHE_ENV_NAMES = [
   DATA_CACHE_CONNECT_TIMEOUT_MS,
   DATA_CACHE_COMMAND_TIMEOUT_MS,
   DATA_CACHE_MAX_VALUE_BYTES,
+  DATA_CACHE_LOAD_TIMEOUT_MS,
 ] as const;
 
 export type DataCacheEngine = 'valkey-serverless' | 'redis' | 'memcached' | 'memory';
@@ -57,3 +60,5 @@ export const DEFAULT_MAX_VALUE_BYTES = 256 * 1024;
 export const DEFAULT_TTL_SECONDS = 60;
 export const DEFAULT_NEGATIVE_TTL_SECONDS = 5;
 export const DEFAULT_JITTER = 0.1;
+/** 8 s: below the 10 s the kit gives each function by default. */
+export const DEFAULT_LOAD_TIMEOUT_MS = 8000;

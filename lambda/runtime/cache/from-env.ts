@@ -73,6 +73,7 @@ export function readCachePolicy(source: NodeJS.ProcessEnv = process.env): CacheP
     staleWhileRevalidateSeconds: number(source, env.DATA_CACHE_SWR_SECONDS, 0),
     staleIfErrorSeconds: number(source, env.DATA_CACHE_SIE_SECONDS, 0),
     jitter: number(source, env.DATA_CACHE_JITTER, env.DEFAULT_JITTER),
+    loadTimeoutMs: number(source, env.DATA_CACHE_LOAD_TIMEOUT_MS, env.DEFAULT_LOAD_TIMEOUT_MS),
   };
 }
 
@@ -178,7 +179,11 @@ function routePolicy(): CachePolicy {
 
 /** `getCacheClient().get(key, load, options)`: cache-aside with the route's settings. */
 export function cacheAside<T>(key: string, load: Loader<T>, options?: CacheGetOptions): Promise<T | undefined> {
-  return getCacheClient().get(key, load, { ...routePolicy(), ...options });
+  try {
+    return getCacheClient().get(key, load, { ...routePolicy(), ...options });
+  } catch (err) {
+    return Promise.reject(err); // a malformed environment: a rejection, like every other failure
+  }
 }
 
 /** `cacheAside`, also telling how the value was served (hit, stale, miss, bypass, error). */
@@ -187,7 +192,11 @@ export function cacheAsideWithOutcome<T>(
   load: Loader<T>,
   options?: CacheGetOptions,
 ): Promise<{ value: T | undefined; outcome: CacheOutcome }> {
-  return getCacheClient().getWithOutcome(key, load, { ...routePolicy(), ...options });
+  try {
+    return getCacheClient().getWithOutcome(key, load, { ...routePolicy(), ...options });
+  } catch (err) {
+    return Promise.reject(err);
+  }
 }
 
 function endpoints(source: NodeJS.ProcessEnv, defaultPort: number, many: boolean): { host: string; port: number }[] {

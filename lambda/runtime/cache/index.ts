@@ -11,6 +11,8 @@
 export * from './env';
 export * from './types';
 export { CacheClient } from './cache-aside';
+export { CacheSerializationError, defaultSerializer } from './serializer';
+export { CacheLoadTimeoutError } from './load-timeout';
 export { CacheTimeoutError, ConnectionSlot, type Connector } from './store';
 export { MemoryStore, type MemoryStoreOptions } from './memory-store';
 export type { RedisStore, RedisStoreOptions } from './redis-store';

@@ -13,6 +13,11 @@ import { createHash } from 'node:crypto';
  * User parts are kept readable when short and made of safe characters; otherwise they are
  * replaced by `#` + a SHA-256. `{`, `}`, `#` and whitespace are never in a readable part, so no
  * two distinct inputs give the same key.
+ *
+ * The hash is of the UTF-8 bytes for well-formed strings. UTF-8 cannot represent a lone
+ * surrogate (Node encodes each as U+FFFD, so `a\uD800`, `a\uDC00` and `a\uFFFD` would share a
+ * key): an ill-formed string is hashed over its UTF-16 code units instead, and marked `#~`
+ * (`~` is not a base64url character) so it can never meet the hash of a well-formed one.
  */
 
 /** Longest user part kept readable: 32 (prefix) + 6 + 100 + 1 + 100 + 2 stays under 250 bytes. */
@@ -35,8 +40,11 @@ export function assertKeyPrefix(prefix: string): string {
 /** A user key or group name as it appears inside a store key. */
 export function encodeKeyPart(part: string): string {
   if (part.length > 0 && part.length <= MAX_READABLE_PART && READABLE.test(part)) return part;
+  // String.prototype.isWellFormed: Node 20+ (the kit's minimum).
+  if (!(part as unknown as { isWellFormed(): boolean }).isWellFormed()) return '#~' + createHash('sha256').update(Buffer.from(part, 'utf16le')).digest('base64url');
   return '#' + createHash('sha256').update(part).digest('base64url');
 }
+
 
 export interface EntryKeys {
   readonly key: string;

@@ -1,5 +1,8 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
+import { MemcachedError, MemcachedReplyReader, MemcachedValue, PendingReply, ReplyKind } from './memcached-reply';
+
+export { MemcachedError, type MemcachedValue } from './memcached-reply';
 
 /**
  * Minimal memcached text-protocol client: one socket, pipelined requests, the commands the
@@ -28,42 +31,23 @@ export interface MemcachedNode {
   readonly port: number;
 }
 
-export interface MemcachedValue {
-  readonly value: string;
-  readonly flags: number;
-  /** `cas unique`, present on `gets` replies. */
-  readonly cas?: string;
-}
-
 export type StoreReply = 'STORED' | 'NOT_STORED' | 'EXISTS' | 'NOT_FOUND';
-
-/** A request waiting for its reply; replies come back in request order. */
-interface Pending {
-  readonly multiLine: boolean;
-  readonly values: Map<string, MemcachedValue>;
-  resolve(reply: unknown): void;
-  reject(err: Error): void;
-}
 
 const CRLF = '\r\n';
 /** memcached treats exptime above 30 days as an absolute Unix time. */
 const MAX_RELATIVE_EXPTIME = 30 * 24 * 60 * 60;
-
-export class MemcachedError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'MemcachedError';
-  }
-}
+/** memcached keeps exptimes as signed 32-bit numbers: absolute times end in January 2038. */
+const MAX_ABSOLUTE_EXPTIME = 2 ** 31 - 1;
 
 export class MemcachedConnection {
-  private readonly pending: Pending[] = [];
-  private buffer: Buffer = Buffer.alloc(0);
+  private readonly pending: PendingReply[] = [];
+  private readonly reader: MemcachedReplyReader;
   private closed = false;
 
   private constructor(private readonly socket: net.Socket) {
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', () => this.fail(new MemcachedError('memcached connection error')));
+    this.reader = new MemcachedReplyReader(this.pending, (err) => this.reset(err));
+    socket.on('data', (chunk: Buffer) => this.reader.push(chunk));
+    socket.on('error', (err) => this.fail(new MemcachedError(`memcached connection error: ${err.message}`)));
     socket.on('close', () => this.fail(new MemcachedError('memcached connection closed')));
   }
 
@@ -95,8 +79,14 @@ export class MemcachedConnection {
 
   /** Values found, by key, with their `cas unique`. */
   gets(keys: readonly string[]): Promise<Map<string, MemcachedValue>> {
-    keys.forEach(checkKey);
-    return this.send(`gets ${keys.join(' ')}${CRLF}`, true) as Promise<Map<string, MemcachedValue>>;
+    try {
+      if (keys.length === 0) throw new MemcachedError('gets needs at least one key', false);
+      keys.forEach(checkKey);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const unique = [...new Set(keys)];
+    return this.send(`gets ${unique.join(' ')}${CRLF}`, 'retrieval', unique) as Promise<Map<string, MemcachedValue>>;
   }
 
   set(key: string, value: string, exptimeSeconds: number): Promise<StoreReply> {
@@ -109,20 +99,21 @@ export class MemcachedConnection {
 
   /** Stores only if the item is unchanged since the `gets` that returned `cas`. */
   cas(key: string, value: string, exptimeSeconds: number, cas: string): Promise<StoreReply> {
-    if (!/^\d+$/.test(cas)) throw new MemcachedError(`invalid cas value "${cas}"`);
+    if (!/^\d{1,20}$/.test(cas)) return Promise.reject(new MemcachedError(`invalid cas value "${cas}"`, false));
     return this.store('cas', key, value, exptimeSeconds, ` ${cas}`);
   }
 
   /** True if the key existed. */
   async delete(key: string): Promise<boolean> {
     checkKey(key);
-    return (await this.send(`delete ${key}${CRLF}`, false)) === 'DELETED';
+    return (await this.send(`delete ${key}${CRLF}`, 'delete')) === 'DELETED';
   }
 
   /** The new value, or undefined if the key does not exist. */
   async incr(key: string, by: number): Promise<string | undefined> {
     checkKey(key);
-    const reply = (await this.send(`incr ${key} ${by}${CRLF}`, false)) as string;
+    if (!Number.isSafeInteger(by) || by < 0) throw new MemcachedError(`invalid incr amount ${by}`, false);
+    const reply = (await this.send(`incr ${key} ${by}${CRLF}`, 'incr')) as string;
     return reply === 'NOT_FOUND' ? undefined : reply;
   }
 
@@ -131,7 +122,7 @@ export class MemcachedConnection {
    * (`config get cluster`). Rejects with a MemcachedError on servers that do not know it.
    */
   async configGetCluster(): Promise<{ version: number; nodes: MemcachedNode[] }> {
-    const reply = (await this.send(`config get cluster${CRLF}`, true)) as Map<string, MemcachedValue>;
+    const reply = (await this.send(`config get cluster${CRLF}`, 'config', ['cluster'])) as Map<string, MemcachedValue>;
     const config = reply.get('cluster');
     if (config === undefined) throw new MemcachedError('no cluster configuration in the reply');
     // "<version>\n<host>|<ip>|<port> <host>|<ip>|<port>...\n"
@@ -150,7 +141,7 @@ export class MemcachedConnection {
 
   /** Server version (a cheap round trip). */
   async version(): Promise<string> {
-    return ((await this.send(`version${CRLF}`, false)) as string).replace(/^VERSION /, '');
+    return (await this.send(`version${CRLF}`, 'version')) as string;
   }
 
   destroy(): void {
@@ -161,48 +152,26 @@ export class MemcachedConnection {
   private async store(command: string, key: string, value: string, exptimeSeconds: number, extra: string): Promise<StoreReply> {
     checkKey(key);
     const bytes = Buffer.byteLength(value);
-    const header = `${command} ${key} 0 ${exptime(exptimeSeconds)} ${bytes}${extra}${CRLF}`;
-    return (await this.send(header + value + CRLF, false)) as StoreReply;
+    const header = `${command} ${key} 0 ${memcachedExptime(exptimeSeconds)} ${bytes}${extra}${CRLF}`;
+    return (await this.send(header + value + CRLF, 'storage')) as StoreReply;
   }
 
-  private send(request: string, multiLine: boolean): Promise<unknown> {
+  private send(request: string, kind: ReplyKind, keys?: readonly string[]): Promise<unknown> {
     if (!this.isOpen) return Promise.reject(new MemcachedError('memcached connection closed'));
     return new Promise((resolve, reject) => {
-      this.pending.push({ multiLine, values: new Map(), resolve, reject });
+      this.pending.push({ kind, keys, resolve, reject });
       this.socket.write(request);
     });
   }
 
-  private onData(chunk: Buffer): void {
-    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
-    let offset = 0;
-    while (this.pending.length > 0) {
-      const lineEnd = this.buffer.indexOf(CRLF, offset);
-      if (lineEnd < 0) break;
-      const line = this.buffer.toString('utf8', offset, lineEnd);
-      const request = this.pending[0];
-      if (request.multiLine && (line.startsWith('VALUE ') || line.startsWith('CONFIG '))) {
-        // VALUE <key> <flags> <bytes> [<cas unique>], or CONFIG <key> <flags> <bytes> (auto discovery)
-        const [, key, flags, size, cas] = line.split(' ');
-        const dataStart = lineEnd + 2;
-        const dataEnd = dataStart + Number(size);
-        if (this.buffer.length < dataEnd + 2) break; // the data block has not fully arrived
-        request.values.set(key, { value: this.buffer.toString('utf8', dataStart, dataEnd), flags: Number(flags), cas });
-        offset = dataEnd + 2;
-        continue;
-      }
-      offset = lineEnd + 2;
-      this.pending.shift();
-      if (line === 'ERROR' || line.startsWith('CLIENT_ERROR') || line.startsWith('SERVER_ERROR')) {
-        request.reject(new MemcachedError(`memcached replied ${line}`));
-      } else if (request.multiLine) {
-        if (line === 'END') request.resolve(request.values);
-        else request.reject(new MemcachedError(`unexpected memcached reply ${line}`));
-      } else {
-        request.resolve(line);
-      }
-    }
-    this.buffer = offset === this.buffer.length ? Buffer.alloc(0) : this.buffer.subarray(offset);
+  /** After a protocol error nothing more on this socket can be trusted: fail everything, close. */
+  private reset(err: MemcachedError): void {
+    const [first, ...rest] = this.pending.splice(0);
+    first?.reject(err);
+    const behind = new MemcachedError(`memcached connection reset after an earlier reply failed (${err.message})`);
+    for (const request of rest) request.reject(behind);
+    this.closed = true;
+    this.socket.destroy();
   }
 
   private fail(err: Error): void {
@@ -221,13 +190,31 @@ function serverName(options: MemcachedConnectOptions): string | undefined {
 function checkKey(key: string): void {
   // Keys go on the command line: whitespace or control characters would let a key inject commands.
   if (key.length === 0 || Buffer.byteLength(key) > 250 || /[\u0000-\u0020\u007f]/.test(key)) {
-    throw new MemcachedError(`invalid memcached key "${key}"`);
+    throw new MemcachedError(`invalid memcached key "${key}"`, false);
   }
 }
 
-/** Whole seconds, at least the requested time; negative means "expire now"; long ones absolute. */
-function exptime(seconds: number): number {
+/**
+ * memcached's exptime for a lifetime in seconds: whole seconds, at least the requested time;
+ * negative means "expire now". memcached reads values above 30 days as Unix times, so longer
+ * lifetimes are sent as one; it keeps them in 32 bits, so lifetimes ending after January 2038
+ * are refused here (memcached would answer STORED and never return the item).
+ */
+export function memcachedExptime(seconds: number, nowMs = Date.now()): number {
+  if (Number.isNaN(seconds)) throw new RangeError('memcached TTL must be a number of seconds, got NaN');
   if (seconds < 0) return -1;
   const whole = Math.ceil(seconds);
-  return whole > MAX_RELATIVE_EXPTIME ? Math.floor(Date.now() / 1000) + whole : whole;
+  if (whole <= MAX_RELATIVE_EXPTIME) return whole;
+  const absolute = Math.floor(nowMs / 1000) + whole;
+  if (!(absolute <= MAX_ABSOLUTE_EXPTIME)) {
+    throw new RangeError(
+      `memcached TTL of ${seconds} s is too long: memcached cannot keep items past 2038-01-19 (at most ${maxMemcachedTtlSeconds(nowMs)} s from now)`,
+    );
+  }
+  return absolute;
+}
+
+/** Longest lifetime memcached can keep, in whole seconds from `nowMs`. */
+export function maxMemcachedTtlSeconds(nowMs = Date.now()): number {
+  return MAX_ABSOLUTE_EXPTIME - Math.floor(nowMs / 1000);
 }

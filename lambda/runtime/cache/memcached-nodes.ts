@@ -81,9 +81,9 @@ export class MemcachedNodes {
     return this.runOn(key, command, map);
   }
 
-  close(): void {
-    this.configEndpoint?.close();
-    for (const node of this.nodes) node.slot.close();
+  /** Closes every connection, the configuration endpoint's too, including any still being opened. */
+  async close(): Promise<void> {
+    await Promise.all([this.configEndpoint?.close(), ...this.nodes.map((node) => node.slot.close())]);
   }
 
   private runOn<T, R>(key: string, command: (connection: MemcachedConnection) => Promise<T>, map?: (reply: T) => R): Promise<R> {

@@ -2,7 +2,7 @@ import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { leaseKey } from './keys';
 import { MemcachedConnection, MemcachedEndpoint } from './memcached-client';
 import { MemcachedNodes, NodeAddress } from './memcached-nodes';
-import { ConnectionSlot, leaseToken } from './store';
+import { checkStoreTtl, ConnectionSlot, leaseToken } from './store';
 import { CacheStore, ConnectionOptions, FillLease, StoreRead } from './types';
 
 export interface MemcachedStoreOptions extends ConnectionOptions {
@@ -129,7 +129,7 @@ export class MemcachedStore implements CacheStore {
   }
 
   async close(): Promise<void> {
-    this.nodes.close();
+    await this.nodes.close();
   }
 
   /** The nodes now in use, as `host:port` (Auto Discovery's result, or the servers given). */
@@ -167,11 +167,17 @@ export class MemcachedStore implements CacheStore {
   }
 }
 
-/** Whole seconds, rounded up, plus one because memcached's clock ticks once a second. */
+/**
+ * Whole seconds, rounded up, plus one because memcached's clock ticks once a second. Out of
+ * range (negative, NaN, past 2038) is a RangeError here, before anything is sent: memcached
+ * would misread it (see memcachedExptime).
+ */
 function storeSeconds(ttlMs: number): number {
+  checkStoreTtl('memcached', ttlMs, 'entry TTL');
   return Math.ceil(ttlMs / 1000) + 1;
 }
 
 function leaseSeconds(ttlMs: number): number {
+  checkStoreTtl('memcached', ttlMs, 'lease TTL');
   return Math.max(2, Math.ceil(ttlMs / 1000));
 }

@@ -1,5 +1,5 @@
 import { leaseKey } from './keys';
-import { leaseToken } from './store';
+import { checkStoreTtl, leaseToken } from './store';
 import { CacheStore, FillLease, StoredItem, StoreRead } from './types';
 
 export interface MemoryStoreOptions {
@@ -44,6 +44,7 @@ export class MemoryStore implements CacheStore {
   }
 
   async acquireLease(key: string, ttlMs: number): Promise<FillLease | undefined> {
+    checkStoreTtl('memory', ttlMs, 'lease TTL', this.now());
     const lease = leaseKey(key);
     if (this.lookup(lease) !== undefined) return undefined;
     const token = leaseToken();
@@ -52,6 +53,7 @@ export class MemoryStore implements CacheStore {
   }
 
   async fill(key: string, text: string, ttlMs: number, lease: FillLease): Promise<boolean> {
+    checkStoreTtl('memory', ttlMs, 'entry TTL', this.now());
     const leaseSlot = leaseKey(key);
     if (this.lookup(leaseSlot) !== lease.token) return false;
     this.slots.delete(leaseSlot);

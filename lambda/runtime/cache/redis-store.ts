@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import Redis from 'iovalkey';
 import { leaseKey } from './keys';
-import { ConnectionSlot, leaseToken } from './store';
+import { checkStoreTtl, ConnectionSlot, leaseToken } from './store';
 import { CacheStore, ConnectionOptions, FillLease, StoreRead } from './types';
 
 export interface RedisStoreOptions extends ConnectionOptions {
@@ -72,7 +72,8 @@ export class RedisStore implements CacheStore {
       {
         open: () => this.open(),
         close: (client) => client.disconnect(),
-        isOpen: (client) => client.status === 'ready',
+        // After a protocol error iovalkey can stay 'ready' over a stream it no longer writes to.
+        isOpen: (client) => client.status === 'ready' && (client as unknown as { stream?: { writable?: boolean } }).stream?.writable !== false,
       },
       options,
     );
@@ -82,18 +83,30 @@ export class RedisStore implements CacheStore {
     if (generationKey === undefined) return this.slot.run((c) => c.get(key), toRead);
     return this.slot.run(
       (c) => c.mget(key, generationKey),
-      ([text, generation]) => ({ item: text === null ? undefined : { text }, generation: generation ?? undefined }),
+      (reply) => {
+        if (!Array.isArray(reply) || reply.length !== 2 || !reply.every(isTextOrNull)) throw unexpectedReply('MGET', reply);
+        const [text, generation] = reply;
+        return { item: text === null ? undefined : { text }, generation: generation ?? undefined };
+      },
     );
   }
 
   async acquireLease(key: string, ttlMs: number): Promise<FillLease | undefined> {
+    const px = pxMilliseconds(ttlMs, 'lease TTL');
     const token = leaseToken();
-    const reply = await this.slot.run((c) => c.set(leaseKey(key), token, 'PX', Math.ceil(ttlMs), 'NX'));
+    const reply = await this.slot.run(
+      (c) => c.set(leaseKey(key), token, 'PX', px, 'NX'),
+      (r) => (r === 'OK' || r === null ? r : unexpectedReply('SET NX', r)),
+    );
     return reply === 'OK' ? { token } : undefined;
   }
 
   async fill(key: string, text: string, ttlMs: number, lease: FillLease): Promise<boolean> {
-    const written = await this.slot.run((c) => evalScript(c, FILL, [key, leaseKey(key)], [lease.token, text, String(Math.ceil(ttlMs))]));
+    const px = String(pxMilliseconds(ttlMs, 'entry TTL'));
+    const written = await this.slot.run(
+      (c) => evalScript(c, FILL, [key, leaseKey(key)], [lease.token, text, px]),
+      (r) => (r === 0 || r === 1 ? r : unexpectedReply('the fill script', r)),
+    );
     return written === 1;
   }
 
@@ -118,7 +131,7 @@ export class RedisStore implements CacheStore {
   }
 
   async close(): Promise<void> {
-    this.slot.close();
+    await this.slot.close();
   }
 
   /** Connections opened after one was lost: a restarted Redis may have reloaded an old RDB snapshot. */
@@ -128,6 +141,8 @@ export class RedisStore implements CacheStore {
 
   private async open(): Promise<Redis> {
     const { host, port = 6379, tls, username, password, connectTimeoutMs } = this.options;
+    // The secret first: a provider that throws must not leave a connected client behind.
+    const secret = typeof password === 'function' ? await password() : password;
     const client = new Redis({
       host,
       port,
@@ -147,18 +162,17 @@ export class RedisStore implements CacheStore {
     });
     // Failures reach callers through command promises; without a listener iovalkey logs each one.
     client.on('error', () => undefined);
-    await client.connect();
-    if (password !== undefined) {
-      // AUTH here rather than through iovalkey's options: iovalkey (without its ready check)
-      // reports the connection ready before the AUTH reply, so a refused token would only show
-      // up on later commands. A connection is handed out only once authenticated.
-      const secret = typeof password === 'function' ? await password() : password;
-      try {
+    try {
+      await client.connect();
+      if (secret !== undefined) {
+        // AUTH here rather than through iovalkey's options: iovalkey (without its ready check)
+        // reports the connection ready before the AUTH reply, so a refused token would only show
+        // up on later commands. A connection is handed out only once authenticated.
         await (username === undefined ? client.auth(secret) : client.auth(username, secret));
-      } catch (err) {
-        client.disconnect();
-        throw err;
       }
+    } catch (err) {
+      client.disconnect();
+      throw err;
     }
     // An idle connection must not keep a process (a test, a local run) alive.
     (client as unknown as { stream?: { unref?: () => void } }).stream?.unref?.();
@@ -168,8 +182,28 @@ export class RedisStore implements CacheStore {
 
 const MISSING: StoreRead = Object.freeze({});
 
+/** A whole number of milliseconds redis accepts for `PX` (at least 1), or a RangeError. */
+function pxMilliseconds(ttlMs: number, what: string): number {
+  checkStoreTtl('redis', ttlMs, what);
+  return Math.max(1, Math.ceil(ttlMs));
+}
+
 function toRead(text: string | null): StoreRead {
-  return text === null ? MISSING : { item: { text } };
+  if (text === null) return MISSING;
+  if (typeof text !== 'string') throw unexpectedReply('GET', text);
+  return { item: { text } };
+}
+
+function isTextOrNull(value: unknown): value is string | null {
+  return value === null || typeof value === 'string';
+}
+
+/**
+ * A reply of the wrong type (a hostile or broken server, or a reply meant for another
+ * command): thrown from the slot's reply mapping, which drops the connection.
+ */
+function unexpectedReply(command: string, reply: unknown): never {
+  throw Object.assign(new Error(`redis protocol error: unexpected reply to ${command}: ${String(reply).slice(0, 60)}`), { retryable: false });
 }
 
 async function evalScript(client: Redis, code: Script, keys: string[], args: string[]): Promise<unknown> {

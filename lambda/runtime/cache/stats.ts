@@ -14,6 +14,7 @@ export function emptyStats(): CacheClientStats {
     leaseWaits: 0,
     loads: 0,
     loadErrors: 0,
+    loadTimeouts: 0,
     fills: 0,
     fillsRejected: 0,
     oversize: 0,

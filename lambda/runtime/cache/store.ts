@@ -1,4 +1,4 @@
-import { ConnectionOptions } from './types';
+import { CacheStore, ConnectionOptions } from './types';
 import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS } from './env';
 
 /** ElastiCache drops IAM-authenticated connections at 12 hours; replace them well before. */
@@ -10,6 +10,33 @@ export class CacheTimeoutError extends Error {
     super(`Data cache ${what} timed out after ${ms} ms`);
     this.name = 'CacheTimeoutError';
   }
+}
+
+/** memcached keeps expiration times as signed 32-bit Unix times (past 30 days they are absolute). */
+const MEMCACHED_LAST_EXPTIME = 2 ** 31 - 1;
+
+/**
+ * Longest lifetime, in ms from `nowMs`, an engine can give an entry:
+ * - memcached: until 2038-01-19 (its 32-bit expiration time), less the 2 s the store adds;
+ * - redis: `PX` must stay an exact integer (redis refuses anything past its 64-bit clock);
+ * - memory: the same bound, for parity.
+ */
+export function maxStoreTtlMs(engine: CacheStore['engine'], nowMs = Date.now()): number {
+  if (engine === 'memcached') return (MEMCACHED_LAST_EXPTIME - Math.ceil(nowMs / 1000) - 2) * 1000;
+  return Number.MAX_SAFE_INTEGER - nowMs;
+}
+
+/** A RangeError naming `what` unless `ttlMs` is a lifetime `engine` can keep. */
+export function checkStoreTtl(engine: CacheStore['engine'], ttlMs: number, what: string, nowMs = Date.now()): void {
+  const max = maxStoreTtlMs(engine, nowMs);
+  if (!(ttlMs >= 0 && ttlMs <= max)) {
+    throw new RangeError(`Data cache ${what} (${ttlMs / 1000} s) is out of range for ${engine}: 0 to ${Math.floor(max / 1000)} s`);
+  }
+}
+
+/** Errors the server answered with: retrying them on a new connection would only repeat them. */
+function isRetryable(err: unknown): boolean {
+  return !(err instanceof RangeError) && (err as { retryable?: unknown } | undefined)?.retryable !== false;
 }
 
 /** A command in flight and the time by which it must have answered. */
@@ -65,6 +92,7 @@ export class ConnectionSlot<C> {
    * CacheStore.sessions). A socket closed while idle and replaced at once does not count.
    */
   sessions = 0;
+  private readonly dropped = new WeakSet<object>();
 
   constructor(private readonly connector: Connector<C>, options: ConnectionOptions = {}) {
     this.connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
@@ -82,12 +110,19 @@ export class ConnectionSlot<C> {
     return this.timed(invoke(command, reused), reused, map, command);
   }
 
-  /** Closes the connection; the next command opens a new one. */
-  close(): void {
+  /**
+   * Closes the connection; the next command opens a new one. Resolves once a connection still
+   * being opened has been closed too, so nothing is left connected to the server.
+   */
+  close(): Promise<void> {
     if (this.connection !== undefined) this.drop(this.connection);
     const opening = this.opening;
     this.opening = undefined;
-    opening?.then((c) => this.connector.close(c), () => undefined);
+    if (opening === undefined) return Promise.resolve();
+    return opening.then(
+      (c) => this.drop(c),
+      () => undefined,
+    );
   }
 
   private reusable(): C | undefined {
@@ -157,12 +192,15 @@ export class ConnectionSlot<C> {
           try {
             resolve(map(value));
           } catch (err) {
+            // A reply that makes no sense for its command: later replies on this connection
+            // cannot be trusted to belong to their commands.
+            this.drop(connection);
             reject(err);
           }
         },
         (err: unknown) => {
           this.unwatch(watch);
-          if (retry === undefined || watch.timedOut === true || this.connector.isOpen(connection)) {
+          if (retry === undefined || watch.timedOut === true || this.connector.isOpen(connection) || !isRetryable(err)) {
             reject(err);
             return;
           }
@@ -217,8 +255,11 @@ export class ConnectionSlot<C> {
     }
   };
 
+  /** Closes `connection` once, however many of its commands timed out or failed together. */
   private drop(connection: C): void {
     if (this.connection === connection) this.connection = undefined;
+    if (this.dropped.has(connection as object)) return;
+    this.dropped.add(connection as object);
     this.connector.close(connection);
   }
 }

@@ -87,6 +87,13 @@ export interface CachePolicy {
   readonly staleIfErrorSeconds?: number;
   /** Random fraction (0 to 1) taken off each lifetime so entries written together expire apart. @default 0.1 */
   readonly jitter?: number;
+  /**
+   * Longest wait for the load, in ms (Infinity: none). A load that takes longer rejects every
+   * caller waiting on it with a CacheLoadTimeoutError (or serves the stale value within
+   * staleIfErrorSeconds), frees the key and is counted in `loadTimeouts`; its late result is
+   * dropped. Per route: DATA_CACHE_LOAD_TIMEOUT_MS. @default 8000, below the kit's 10 s function timeout
+   */
+  readonly loadTimeoutMs?: number;
 }
 
 /**
@@ -110,6 +117,18 @@ export interface BreakerOptions {
   readonly cooldownMs?: number;
 }
 
+/**
+ * Writes cached values as text and reads them back. The default (see serializer.ts) carries
+ * JSON plus undefined, NaN, ±Infinity, -0, BigInt, Date, Map, Set, Buffer, typed arrays,
+ * RegExp and null-prototype objects, and refuses anything else at the fill.
+ */
+export interface ValueSerializer {
+  /** Non-empty text for `value` (never undefined or null: those are cached as "not found"); throw to refuse. */
+  serialize(value: unknown): string;
+  /** The value `serialize` was given. */
+  deserialize(text: string): unknown;
+}
+
 export interface CacheClientOptions extends CachePolicy {
   readonly store: CacheStore;
   /** Namespace of every key. Letters, digits and `._-`; at most 32 characters. @default 'cca' */
@@ -122,6 +141,12 @@ export interface CacheClientOptions extends CachePolicy {
   readonly leaseWaitMs?: number;
   readonly refresh?: RefreshMode;
   readonly breaker?: BreakerOptions;
+  /**
+   * How values are written and read back. A value the serializer refuses fails the call with
+   * a CacheSerializationError (it would not come back the same from a hit).
+   * @default defaultSerializer (JSON, plus tagged non-JSON values; see serializer.ts)
+   */
+  readonly serializer?: ValueSerializer;
   /** Clock, in epoch milliseconds (tests). @default Date.now */
   readonly now?: () => number;
   /** Random numbers in [0, 1) for jitter (tests). @default Math.random */
@@ -174,8 +199,10 @@ export interface CacheClientStats {
   leaseWaits: number;
   /** Origin loads run. */
   loads: number;
-  /** Origin loads that threw. */
+  /** Origin loads that threw (timed-out loads included). */
   loadErrors: number;
+  /** Origin loads that took longer than loadTimeoutMs (also counted in `loadErrors`). */
+  loadTimeouts: number;
   /** Values written. */
   fills: number;
   /** Fills refused because the key was invalidated (or refilled) during the load. */
