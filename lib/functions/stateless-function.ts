@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -207,8 +207,9 @@ export class StatelessFunction extends NodejsFunction {
           ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets'],
           'ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets support no resource-level permissions, so they accept only Resource "*"',
         );
-        const stack = Stack.of(this);
-        const accountEc2Resources = `arn:${stack.partition}:ec2:${stack.region}:${stack.account}:*/*`;
+        // Pseudo-parameters even in an environment-specific stack, so the finding id (and its
+        // acknowledgement below) is the same in every stack.
+        const accountEc2Resources = `arn:${Aws.PARTITION}:ec2:${Aws.REGION}:${Aws.ACCOUNT_ID}:*/*`;
         this.addToRolePolicy(new iam.PolicyStatement({
           actions: ['ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
           resources: [accountEc2Resources],
