@@ -4,10 +4,11 @@
  * never a skip: the runtime's guarantees are only proven against the real protocols.
  */
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { findBinary, installCommand } from './provision';
 
 export type ServerKind = 'redis' | 'memcached';
 
@@ -61,22 +62,17 @@ process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-/** Absolute path of `name` on PATH (or in /usr/sbin, /usr/bin), or a clear error. */
+/**
+ * Absolute path of `name` (PATH, then the sbin directories), or a clear error. Jest's
+ * globalSetup (provision.ts) has already installed what it could, so a miss here means the
+ * binary is still absent.
+ */
 export function requireBinary(name: string): string {
-  const dirs = [...(process.env.PATH ?? '').split(path.delimiter), '/usr/bin', '/usr/sbin', '/usr/local/bin'];
-  for (const dir of dirs) {
-    if (!dir) continue;
-    const candidate = path.join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
+  const found = findBinary(name);
+  if (found) return found;
   throw new Error(
-    `"${name}" was not found on PATH. The data-cache runtime tests need a real ${name} ` +
-      `(Debian/Ubuntu: apt-get install -y redis-server memcached). Tests are not skipped without it.`,
+    `"${name}" was not found on PATH. The data-cache runtime tests need a real ${name}: ` +
+      `${installCommand([name], findBinary('apt-get') !== undefined)}. Tests are not skipped without it.`,
   );
 }
 
