@@ -520,6 +520,26 @@ describe('DataCache in an existing VPC', () => {
 // ---------------------------------------------------------------------------------------
 // Invalid props throw at construction, naming the prop and the allowed range.
 
+describe('DataCache in an environment-specific stack', () => {
+  test('synthesizes its default VPC without a context lookup (no credentials needed), in the first two AZs of the region', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Pinned', { env: { account: '123456789012', region: 'eu-west-1' } });
+    new DataCache(stack, 'Cache');
+    expect(app.synth().manifest.missing ?? []).toEqual([]);
+    const template = Template.fromStack(stack);
+    const zones = Object.values(template.findResources('AWS::EC2::Subnet')).map((subnet) => subnet.Properties.AvailabilityZone);
+    expect(zones).toEqual([0, 1].map((index) => ({ 'Fn::Select': [index, { 'Fn::GetAZs': '' }] })));
+  });
+
+  test('keeps the zones a context lookup already recorded (cdk.context.json), so deployed subnets stay put', () => {
+    const app = new App({ context: { 'availability-zones:account=123456789012:region=eu-west-1': ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'] } });
+    const stack = new Stack(app, 'Pinned', { env: { account: '123456789012', region: 'eu-west-1' } });
+    new DataCache(stack, 'Cache');
+    const zones = Object.values(Template.fromStack(stack).findResources('AWS::EC2::Subnet')).map((subnet) => subnet.Properties.AvailabilityZone);
+    expect(zones).toEqual(['eu-west-1a', 'eu-west-1b']);
+  });
+});
+
 describe('DataCache rejects invalid props', () => {
   function construct(props: DataCacheProps): void {
     new DataCache(new Stack(new App(), 'Invalid'), 'Cache', props);
@@ -568,6 +588,14 @@ describe('DataCache rejects invalid props', () => {
     });
     expect(() => new DataCache(stack, 'Cache', { vpc })).toThrow(
       /vpcSubnets must select subnets in at least 2 Availability Zones for a valkey-serverless cache \(got 1\)/,
+    );
+  });
+
+  test('public subnets, naming vpcSubnets', () => {
+    const stack = new Stack(new App(), 'Public');
+    const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0, maxAzs: 2, subnetConfiguration: [{ name: 'Public', subnetType: ec2.SubnetType.PUBLIC }] });
+    expect(() => new DataCache(stack, 'Cache', { vpc, vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC } })).toThrow(
+      /vpcSubnets must not select public subnets \(Public\/Vpc\/PublicSubnet1, Public\/Vpc\/PublicSubnet2\): a data cache is reachable only from inside the VPC; select PRIVATE_ISOLATED or PRIVATE_WITH_EGRESS subnets/,
     );
   });
 
