@@ -350,11 +350,9 @@ export function describeDataCacheBehaviour(name: string, harness: StoreHarness):
         try {
           const slowest = await timedCalls(cache, key, loader.load, 10, 0);
           expect(slowest).toBeLessThan(budget);
-          // SIGSTOP lands asynchronously: on a loaded machine the first call may still be a hit.
+          // pause() returned once the server was stopped: no call can be a hit.
           const stats = cache.stats();
-          expect(stats).toMatchObject({ errors: 2, breakerOpened: 1 });
-          expect(stats.hits).toBeLessThanOrEqual(1);
-          expect(stats.hits + stats.errors + stats.bypass).toBe(10);
+          expect(stats).toMatchObject({ hits: 0, errors: 2, breakerOpened: 1, bypass: 8 });
           expect(cache.stats().timeouts).toBeGreaterThanOrEqual(1);
         } finally {
           server().resume();
