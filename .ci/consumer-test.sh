@@ -38,7 +38,7 @@ for version in "${versions[@]}"; do
   app="$work/app-$version"
   mkdir -p "$app"
   say "aws-cdk-lib $version: cdk init app (CLI $cdk_cli) in $app"
-  (cd "$app" && "$REPO/node_modules/.bin/cdk" init app --language typescript --generate-only >/dev/null)
+  (cd "$app" && "$REPO/node_modules/.bin/cdk" init app --language typescript --generate-only >/dev/null 2>&1)
   # cdk init's tsconfig as it is, except skipLibCheck: the package's .d.ts must type-check too.
   node -e '
     const fs = require("fs");
@@ -52,23 +52,23 @@ for version in "${versions[@]}"; do
   cp -R "$REPO/.ci/consumer-app/." "$app/"
   node -e '
     const fs = require("fs");
-    const [file, version, constructs] = process.argv.slice(1);
+    const [file, version, constructs, tarball] = process.argv.slice(1);
     const pkg = JSON.parse(fs.readFileSync(file, "utf8"));
     // The app runs bin/app.ts; cdk init named it after the folder.
     const cdk = JSON.parse(fs.readFileSync(file.replace("package.json", "cdk.json"), "utf8"));
     cdk.app = "npx tsc && npx tsx bin/app.ts";
     fs.writeFileSync(file.replace("package.json", "cdk.json"), JSON.stringify(cdk, null, 2));
-    pkg.dependencies = { ...pkg.dependencies, "aws-cdk-lib": version, constructs: constructs };
+    pkg.dependencies = { ...pkg.dependencies, "aws-cdk-lib": version, constructs, "cdk-cacheable-api": `file:${tarball}` };
     // Only what tsc and synth need: the test runner cdk init adds is not part of this check.
     for (const name of ["jest", "@swc/core", "@swc/jest"]) delete pkg.devDependencies[name];
     fs.writeFileSync(file, JSON.stringify(pkg, null, 2));
-  ' "$app/package.json" "$version" "$constructs_floor"
+  ' "$app/package.json" "$version" "$constructs_floor" "$tarball"
   # jest's types stay: cdk init's tsconfig names them in "types".
-  (cd "$app" && npm install --no-audit --no-fund --loglevel=error && npm install --no-audit --no-fund --loglevel=error "$tarball")
+  (cd "$app" && npm install --no-audit --no-fund --loglevel=error)
 
   say "aws-cdk-lib $version: exactly one aws-cdk-lib and one constructs in the tree"
   for package in aws-cdk-lib constructs; do
-    copies="$(cd "$app" && find node_modules -path "*/node_modules/$package/package.json" | wc -l)"
+    copies="$(cd "$app" && find . -path "*/node_modules/$package/package.json" | wc -l)"
     installed="$(cd "$app" && node -p "require('$package/package.json').version")"
     echo "$package: $copies copy, version $installed"
     [ "$copies" -eq 1 ] || { (cd "$app" && npm ls "$package" --all) || true; fail "$copies copies of $package"; }
