@@ -25,16 +25,18 @@ export class ConsumerStack extends Stack {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
-    // A VPC of the team's own, with isolated subnets for the cache.
-    const vpc = new ec2.Vpc(this, 'Vpc', {
-      maxAzs: 2,
-      natGateways: 0,
-      subnetConfiguration: [{ name: 'Data', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 }],
+    // The team's existing VPC, with isolated subnets for the cache (imported: no lookup).
+    const vpc = ec2.Vpc.fromVpcAttributes(this, 'Vpc', {
+      vpcId: 'vpc-0123456789abcdef0',
+      availabilityZones: ['eu-west-1a', 'eu-west-1b'],
+      isolatedSubnetIds: ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0bbbbbbbbbbbbbbb2'],
+      isolatedSubnetRouteTableIds: ['rtb-0aaaaaaaaaaaaaaa1', 'rtb-0bbbbbbbbbbbbbbb2'],
     });
     const replicationGroup = new DataCache(this, 'OrdersCache', {
       vpc,
       engine: DataCacheEngine.replicationGroup({ engine: 'redis', engineVersion: '7.1', numCacheClusters: 3, port: 7000 }),
     });
+    // Its own isolated VPC: in this environment-specific stack, built without a context lookup.
     const memcached = new DataCache(this, 'SessionCache', {
       engine: DataCacheEngine.memcached({ numCacheNodes: 2, port: 11212 }),
     });
