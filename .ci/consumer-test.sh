@@ -25,7 +25,7 @@ work="$(mktemp -d "${TMPDIR:-/tmp}/cca-consumer-XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 
 say "npm pack (prepack builds dist/)"
-tarball="$work/$(npm pack --silent --pack-destination "$work" | tail -1)"
+tarball="$work/$(npm pack --loglevel=warn --pack-destination "$work" | tail -1)"
 [ -f "$tarball" ] || fail "npm pack wrote no tarball"
 contents="$(tar -tzf "$tarball")"
 for file in LICENSE README.md API.md docs/quickstart.md lib/data-cache/README.md lib/edge/README.md \
