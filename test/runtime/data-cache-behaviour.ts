@@ -2,6 +2,7 @@
  * The behavioural suite every store must pass, run by redis.test.ts, memcached.test.ts and
  * memory.test.ts against their store (the network ones against a real server).
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { CacheClient } from '../../lambda/runtime/cache/cache-aside';
 import { decodeEntry } from '../../lambda/runtime/cache/entry';
 import { entryKeys } from '../../lambda/runtime/cache/keys';
@@ -28,7 +29,12 @@ export interface StoreHarness {
 export function describeDataCacheBehaviour(name: string, harness: StoreHarness): void {
   describe(`${name}: cache-aside behaviour`, () => {
     const stores: CacheStore[] = [];
-    const newStore = (options?: ConnectionOptions) => {
+    /**
+     * Behaviour tests are about what the client does, not how fast a busy machine answers: the
+     * production timeouts (200 ms connect, 100 ms per command) made a fill time out on a machine
+     * with a load average of 20, and the next read load again. Tests about timeouts pass their own.
+     */
+    const newStore = (options: ConnectionOptions = { connectTimeoutMs: 5_000, commandTimeoutMs: 2_000 }) => {
       const store = harness.createStore(options);
       stores.push(store);
       return store;
@@ -313,8 +319,12 @@ export function describeDataCacheBehaviour(name: string, harness: StoreHarness):
       const server = harness.server;
       const connectTimeoutMs = 150;
       const commandTimeoutMs = 60;
-      // The timeouts plus room for a loaded CI machine's event-loop lag.
-      const budget = connectTimeoutMs + commandTimeoutMs + 200;
+      /**
+       * The timeouts, plus 50 ms of slack, plus the worst event-loop lag measured while the calls
+       * ran: on a loaded machine a call is late by however long the loop was blocked, which says
+       * nothing about the cache client.
+       */
+      const budget = (lag: EventLoopLag) => connectTimeoutMs + commandTimeoutMs + 50 + lag.maxMs();
 
       test('fail-open: server killed mid-run, every call answered within the budget; hits resume after restart', async () => {
         const cache = cacheOver(newStore({ connectTimeoutMs, commandTimeoutMs }), { breaker: { failureThreshold: 2, cooldownMs: 150 } });
@@ -323,22 +333,32 @@ export function describeDataCacheBehaviour(name: string, harness: StoreHarness):
         await cache.get(key, loader.load);
         expect(await cache.get(key, loader.load)).toBe('v');
         await server().stop();
+        const lag = EventLoopLag.start();
         const started = performance.now();
         const slowest = await timedCalls(cache, key, loader.load, 30, 10);
         const elapsed = performance.now() - started;
-        expect(slowest).toBeLessThan(budget);
+        expect(slowest).toBeLessThan(budget(lag.stop()));
         const down = cache.stats();
         expect(down.errors).toBeGreaterThanOrEqual(2);
         expect(down.bypass).toBeGreaterThan(0);
         // Once open, a dead cache costs at most one failure (the probe) per 150 ms cool-down.
         expect(down.errors).toBeLessThanOrEqual(2 + Math.ceil(elapsed / 150));
+
+        // After the restart, every call still answers, and hits come back in this order: the
+        // restarted (empty) server is refilled by a load before any hit. How many calls the
+        // breaker's cool-down and the client's reconnect take depends on the machine's load,
+        // so the test waits for the order, not for a fixed time.
         await server().restart();
-        await sleep(200);
-        const before = loader.calls();
-        await cache.get(key, loader.load); // probe: a miss on the empty server, refilled
-        expect(await cache.get(key, loader.load)).toBe('v');
-        expect(loader.calls()).toBe(before + 1);
-        expect(cache.stats().hits).toBeGreaterThan(down.hits);
+        const outcomes: Array<'hit' | 'load' | 'bypass'> = [];
+        for (let call = 0; call < 200 && !outcomes.includes('hit'); call++) {
+          const hitsBefore = cache.stats().hits;
+          const loadsBefore = loader.calls();
+          expect(await cache.get(key, loader.load)).toBe('v');
+          outcomes.push(cache.stats().hits > hitsBefore ? 'hit' : loader.calls() > loadsBefore ? 'load' : 'bypass');
+          await sleep(10);
+        }
+        expect(outcomes).toContain('hit');
+        expect(outcomes.slice(0, outcomes.indexOf('hit'))).toContain('load');
       });
 
       test('fail-open: a server that stops answering (SIGSTOP) costs at most one timeout per call, then the breaker skips it', async () => {
@@ -348,8 +368,9 @@ export function describeDataCacheBehaviour(name: string, harness: StoreHarness):
         await cache.get(key, loader.load);
         server().pause();
         try {
+          const lag = EventLoopLag.start();
           const slowest = await timedCalls(cache, key, loader.load, 10, 0);
-          expect(slowest).toBeLessThan(budget);
+          expect(slowest).toBeLessThan(budget(lag.stop()));
           // pause() returned once the server was stopped: no call can be a hit.
           const stats = cache.stats();
           expect(stats).toMatchObject({ hits: 0, errors: 2, breakerOpened: 1, bypass: 8 });
@@ -367,6 +388,29 @@ export function describeDataCacheBehaviour(name: string, harness: StoreHarness):
       return memoryShared;
     }
   });
+}
+
+/** The event loop's delay while a test phase runs (perf_hooks, 10 ms resolution). */
+class EventLoopLag {
+  static start(): EventLoopLag {
+    return new EventLoopLag();
+  }
+
+  private readonly histogram = monitorEventLoopDelay({ resolution: 10 });
+
+  private constructor() {
+    this.histogram.enable();
+  }
+
+  stop(): this {
+    this.histogram.disable();
+    return this;
+  }
+
+  /** Worst delay seen, in ms. */
+  maxMs(): number {
+    return this.histogram.max / 1e6;
+  }
 }
 
 /** Runs `count` sequential calls; every one must return the load's value. Resolves to the slowest call's ms. */
