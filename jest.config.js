@@ -8,4 +8,6 @@ module.exports = {
     '^.+\\.tsx?$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
   },
   testTimeout: 60000,
+  // Installs redis-server/memcached when missing (as root on Debian), or stops with the command to run.
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
 };

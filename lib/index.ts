@@ -27,3 +27,4 @@ export * from './functions/stateless-function';
 export * from './monitoring/api-monitoring';
 export * from './monitoring/api-monitoring-defaults';
 export * from './sync/cache-sync';
+export * from './shared/cacheable-api-contract';

@@ -131,6 +131,14 @@ test('cached routes expose their functions and methods by route key', () => {
   expect(cached.methods['GET /things']).toBeInstanceOf(apigw.Method);
 });
 
+test('functionFor finds a route by its key as written or normalised, and a miss names the known routes', () => {
+  expect(cached.functionFor('GET /things')).toBe(cached.functions['GET /things']);
+  expect(cached.functionFor(' get /things/ ')).toBe(cached.functions['GET /things']);
+  expect(() => cached.functionFor('GET /thigns')).toThrow(
+    /^functionFor\('GET \/thigns'\): no route "GET \/thigns" in this API; its routes: GET \/things, GET \/things\/\{id\}, POST \/things$/,
+  );
+});
+
 describe('invalid props throw at synth, naming the prop and the allowed values', () => {
   const base: CacheableApiProps = { authorization: ApiAuthorization.iam(), routes: { 'GET /x': { entry } } };
   const build = (props: Partial<CacheableApiProps>) => () =>

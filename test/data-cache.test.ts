@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { IConstruct } from 'constructs';
 import { DATA_CACHE_ENV, DataCache, DataCacheEngine, DataCacheProps } from '../lib/data-cache/data-cache';
 import { DEFAULT_ACCESS_STRING } from '../lib/data-cache/data-cache-defaults';
@@ -35,6 +36,9 @@ function grantedClient(stack: Stack, cache: DataCache): lambda.Function {
     timeout: Duration.seconds(10),
     vpc: cache.vpc,
     vpcSubnets: cache.functionSubnets,
+    // An imported log group: with cdk init's useCdkManagedLogGroup flag a plain Function would
+    // create its own, and the fixture must not add resources to the construct's counts.
+    logGroup: logs.LogGroup.fromLogGroupName(stack, 'ClientLogs', '/aws/lambda/data-cache-test-client'),
   });
   const reason = 'Test fixture: a stand-in function that only receives DataCache.grantConnect().';
   Validations.of(fn).acknowledge(
@@ -516,6 +520,26 @@ describe('DataCache in an existing VPC', () => {
 // ---------------------------------------------------------------------------------------
 // Invalid props throw at construction, naming the prop and the allowed range.
 
+describe('DataCache in an environment-specific stack', () => {
+  test('synthesizes its default VPC without a context lookup (no credentials needed), in the first two AZs of the region', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Pinned', { env: { account: '123456789012', region: 'eu-west-1' } });
+    new DataCache(stack, 'Cache');
+    expect(app.synth().manifest.missing ?? []).toEqual([]);
+    const template = Template.fromStack(stack);
+    const zones = Object.values(template.findResources('AWS::EC2::Subnet')).map((subnet) => subnet.Properties.AvailabilityZone);
+    expect(zones).toEqual([0, 1].map((index) => ({ 'Fn::Select': [index, { 'Fn::GetAZs': '' }] })));
+  });
+
+  test('keeps the zones a context lookup already recorded (cdk.context.json), so deployed subnets stay put', () => {
+    const app = new App({ context: { 'availability-zones:account=123456789012:region=eu-west-1': ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'] } });
+    const stack = new Stack(app, 'Pinned', { env: { account: '123456789012', region: 'eu-west-1' } });
+    new DataCache(stack, 'Cache');
+    const zones = Object.values(Template.fromStack(stack).findResources('AWS::EC2::Subnet')).map((subnet) => subnet.Properties.AvailabilityZone);
+    expect(zones).toEqual(['eu-west-1a', 'eu-west-1b']);
+  });
+});
+
 describe('DataCache rejects invalid props', () => {
   function construct(props: DataCacheProps): void {
     new DataCache(new Stack(new App(), 'Invalid'), 'Cache', props);
@@ -567,6 +591,14 @@ describe('DataCache rejects invalid props', () => {
     );
   });
 
+  test('public subnets, naming vpcSubnets', () => {
+    const stack = new Stack(new App(), 'Public');
+    const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0, maxAzs: 2, subnetConfiguration: [{ name: 'Public', subnetType: ec2.SubnetType.PUBLIC }] });
+    expect(() => new DataCache(stack, 'Cache', { vpc, vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC } })).toThrow(
+      /vpcSubnets must not select public subnets \(Public\/Vpc\/PublicSubnet1, Public\/Vpc\/PublicSubnet2\): a data cache is reachable only from inside the VPC; select PRIVATE_ISOLATED or PRIVATE_WITH_EGRESS subnets/,
+    );
+  });
+
   test('grantConnect to a function outside the VPC', () => {
     const stack = new Stack(new App(), 'NoVpc');
     const cache = new DataCache(stack, 'Cache');
@@ -614,11 +646,17 @@ function expectIamAuth(template: Template, cache: DataCache, engine: 'valkey' | 
 }
 
 function expectConnectPolicy(template: Template, resources: unknown[]): void {
-  template.hasResourceProperties('AWS::IAM::Policy', {
-    PolicyDocument: {
-      Statement: Match.arrayWith([{ Action: 'elasticache:Connect', Effect: 'Allow', Resource: resources }]),
-    },
-  });
+  // cdk init's minimizePolicies flag sorts a statement's resources: compare them as a set.
+  const connect = Object.values(template.findResources('AWS::IAM::Policy'))
+    .flatMap((policy: any) => policy.Properties.PolicyDocument.Statement)
+    .filter((statement: any) => statement.Action === 'elasticache:Connect');
+  expect(connect).toHaveLength(1);
+  expect(connect[0]).toEqual({ Action: 'elasticache:Connect', Effect: 'Allow', Resource: expect.any(Array) });
+  expect(connect[0].Resource).toHaveLength(resources.length);
+  for (const resource of resources) {
+    const matcher = Match.objectLike(resource as Record<string, unknown>);
+    expect(connect[0].Resource.some((actual: unknown) => !matcher.test(actual).hasFailed())).toBe(true);
+  }
 }
 
 function expectEnvironment(template: Template, fn: lambda.Function, stack: Stack, expected: Record<string, unknown>): Record<string, unknown> {

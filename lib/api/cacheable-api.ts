@@ -273,6 +273,20 @@ export class CacheableApi extends Construct {
     new CfnOutput(this, 'Url', { value: this.url, description: 'Invoke URL of the API stage' });
   }
 
+  /**
+   * The function of a route, by its key as written in `routes` (`'get /items/'` finds
+   * `GET /items`). Unlike `functions[key]`, a key that names no route throws, listing the routes.
+   */
+  public functionFor(routeKey: string): StatelessFunction {
+    const match = /^\s*([A-Za-z]+)\s+(\/\S*?)\/*\s*$/.exec(routeKey);
+    const key = match ? `${match[1].toUpperCase()} ${match[2] || '/'}` : routeKey;
+    const fn = this.functions[key];
+    if (!fn) {
+      throw new Error(`functionFor('${routeKey}'): no route "${key}" in this API; its routes: ${this.routes.map((r) => r.key).join(', ')}`);
+    }
+    return fn;
+  }
+
   private addRoute(
     route: ParsedRoute,
     authorization: ApiAuthorization,

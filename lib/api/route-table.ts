@@ -1,4 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
+import { checkRouteOptionKeys } from './route-option-keys';
 import { RouteCacheSpec, RouteOptions, RouteTable } from './route-spec';
 
 /** HTTP methods a route may use; OPTIONS stays with API Gateway's CORS pre-flight. */
@@ -76,7 +77,7 @@ export function parseRouteTable(routes: RouteTable, propName = 'routes'): Parsed
     throw new Error(`${propName} must declare at least one route, e.g. { 'GET /health': { entry: 'lambda/health.ts' } }`);
   }
   const parsed = keys.map((rawKey) => parseRoute(rawKey, routes[rawKey], `${propName}['${rawKey}']`));
-  rejectConflicts(parsed, propName);
+  rejectConflicts(parsed, keys, propName);
   return parsed;
 }
 
@@ -111,6 +112,7 @@ function parseRoute(rawKey: string, options: RouteOptions, prop: string): Parsed
   if (!options || typeof options.entry !== 'string' || options.entry.length === 0) {
     throw new Error(`${prop}.entry is required: the path of the route's handler file`);
   }
+  checkRouteOptionKeys(prop, options);
   const maxBodyBytes = options.request?.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   checkRange(`${prop}.request.maxBodyBytes`, maxBodyBytes, 1, LIMITS.maxBodyBytes, 'bytes');
   if (options.request?.bodySchema && method === 'GET') {
@@ -248,16 +250,22 @@ function checkNames(prop: string, names: string[], pattern: RegExp, max: number)
 }
 
 /** Rejects two routes API Gateway would treat as one, and sibling path variables with different names. */
-function rejectConflicts(routes: ParsedRoute[], propName: string): void {
-  const byShape = new Map<string, ParsedRoute>();
+function rejectConflicts(routes: ParsedRoute[], rawKeys: string[], propName: string): void {
+  const byShape = new Map<string, number>();
   const variableAt = new Map<string, { name: string; route: ParsedRoute }>();
-  for (const route of routes) {
+  routes.forEach((route, index) => {
     const shape = `${route.method} ${route.path.replace(/\{[^}]+\}/g, '{}')}`;
-    const other = byShape.get(shape);
-    if (other) {
-      throw new Error(`${propName}: "${route.key}" duplicates "${other.key}" (same method and path)`);
+    const otherIndex = byShape.get(shape);
+    if (otherIndex !== undefined) {
+      // Name both keys as written: their normalised forms may be identical.
+      const both = `${propName}['${rawKeys[index]}'] duplicates ${propName}['${rawKeys[otherIndex]}']`;
+      throw new Error(
+        route.key === routes[otherIndex].key
+          ? `${both}: both are ${route.key} (method case, spacing and a trailing slash do not tell routes apart)`
+          : `${both}: API Gateway sees both as ${shape} (path-parameter names do not tell routes apart)`,
+      );
     }
-    byShape.set(shape, route);
+    byShape.set(shape, index);
     const segments = route.path === '/' ? [] : route.path.slice(1).split('/');
     segments.forEach((segment, index) => {
       if (!segment.startsWith('{')) return;
@@ -270,7 +278,7 @@ function rejectConflicts(routes: ParsedRoute[], propName: string): void {
       }
       variableAt.set(parent, { name: segment, route });
     });
-  }
+  });
 }
 
 function routeId(method: string, segments: string[]): string {

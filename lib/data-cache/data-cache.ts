@@ -1,233 +1,42 @@
-import { ArnFormat, CfnResource, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, CfnResource, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import {
   DEFAULT_DATA_CACHE,
-  DEFAULT_MEMCACHED,
-  DEFAULT_NETWORK,
-  DEFAULT_REPLICATION_GROUP,
-  DEFAULT_USER_PASSWORD,
-  DEFAULT_VALKEY_SERVERLESS,
-  DISABLED_DEFAULT_USER_ACCESS_STRING,
-  DATA_CACHE_LIMITS,
   SECURE_MEMCACHED,
   SECURE_REPLICATION_GROUP,
   SECURE_SERVERLESS,
   SLOW_LOG_DELIVERY,
   withDefaults,
 } from './data-cache-defaults';
+import { defaultSubnets, newIsolatedVpc } from './data-cache-network';
+import {
+  DATA_CACHE_ENV,
+  DataCacheEngine,
+  DataCacheEngineName,
+  DataCacheProps,
+  DataCacheValidationError,
+  ReplicationGroupEngine,
+} from './data-cache-props';
+import { BuiltCache, newIamAuth, RETAINED_WITH_CACHE, serverlessUsageLimits } from './data-cache-resources';
+import {
+  parseVersion,
+  ResolvedEngine,
+  ResolvedMemcached,
+  ResolvedReplicationGroup,
+  ResolvedServerless,
+  resolveEngine,
+  validateCommonProps,
+} from './data-cache-validation';
 import { acknowledge } from '../shared/nag';
 
-/**
- * Environment variables `DataCache.grantConnect()` sets on a function: the contract between
- * the infrastructure and the handler runtime that connects to the cache.
- */
-export const DATA_CACHE_ENV = {
-  /** `valkey-serverless` | `redis` | `memcached` (see `DataCacheEngineName`). */
-  engine: 'DATA_CACHE_ENGINE',
-  /** `host:port` of the endpoint to connect to. */
-  endpoint: 'DATA_CACHE_ENDPOINT',
-  /** Always `true`: every engine is reached over TLS. */
-  tls: 'DATA_CACHE_TLS',
-  /** `iam` (Valkey/Redis: sign an IAM token) | `none` (Memcached). */
-  auth: 'DATA_CACHE_AUTH',
-  /** The ElastiCache user id to authenticate as; set only when `auth` is `iam`. */
-  user: 'DATA_CACHE_USER',
-  /** Serverless cache name / replication group id / cluster id: the host an IAM token is signed for. */
-  name: 'DATA_CACHE_NAME',
-} as const;
-
-/**
- * What the runtime connects to:
- * - `valkey-serverless`: ElastiCache Serverless for Valkey (cluster-mode endpoint, IAM auth);
- * - `redis`: a node-based Valkey or Redis OSS replication group (cluster mode disabled, IAM auth);
- * - `memcached`: a Memcached cluster (configuration endpoint, no authentication).
- */
-export type DataCacheEngineName = 'valkey-serverless' | 'redis' | 'memcached';
-
-/** Engine of a node-based replication group. Both speak the same protocol. */
-export type ReplicationGroupEngine = 'valkey' | 'redis';
-
-/** Settings of an ElastiCache Serverless for Valkey cache. */
-export interface ValkeyServerlessOptions {
-  /**
-   * Major Valkey version. 7 or later (IAM authentication).
-   * @default '8'
-   */
-  readonly majorEngineVersion?: string;
-  /**
-   * Most data the cache may hold, in GB (1 to 5000). Caps the storage bill; writes fail with
-   * out-of-memory errors beyond it, which the runtime treats as a cache miss.
-   * @default - no limit
-   */
-  readonly maxDataStorageGb?: number;
-  /**
-   * Most ElastiCache Processing Units per second (1000 to 15,000,000). Caps the request bill;
-   * requests beyond it are throttled.
-   * @default - no limit
-   */
-  readonly maxEcpuPerSecond?: number;
-}
-
-/** Settings of a node-based Valkey or Redis OSS replication group (cluster mode disabled). */
-export interface ReplicationGroupOptions {
-  /**
-   * Engine of the nodes.
-   * @default 'valkey'
-   */
-  readonly engine?: ReplicationGroupEngine;
-  /**
-   * Engine version: Valkey 7.2 or later, Redis OSS 7.0 or later (IAM authentication and
-   * `TransitEncryptionMode: required` need them).
-   * @default '8.0' for Valkey, '7.1' for Redis OSS
-   */
-  readonly engineVersion?: string;
-  /**
-   * Node type, e.g. `cache.r7g.large`.
-   * @default 'cache.t4g.small'
-   */
-  readonly cacheNodeType?: string;
-  /**
-   * Number of nodes: one primary and `numCacheClusters - 1` replicas spread over the subnets'
-   * Availability Zones, 2 to 6 (Multi-AZ with automatic failover needs a replica).
-   * @default 2
-   */
-  readonly numCacheClusters?: number;
-  /**
-   * TCP port of the nodes, 1024 to 65535, not 6379 (AwsSolutions-AEC5).
-   * @default 6380
-   */
-  readonly port?: number;
-  /**
-   * Days automatic snapshots are kept, 0 (no snapshots) to 35.
-   * @default 0 - the cache is derived data; a restored snapshot would be stale
-   */
-  readonly snapshotRetentionDays?: number;
-  /**
-   * Engine parameters, e.g. `{ 'maxmemory-policy': 'volatile-lru' }`. When set, a parameter
-   * group of the engine's family (e.g. `valkey8`) is created with them.
-   * @default - the engine's default parameter group
-   */
-  readonly parameters?: { readonly [name: string]: string };
-}
-
-/** Settings of a Memcached cluster. */
-export interface MemcachedOptions {
-  /**
-   * Memcached version, 1.6.12 or later (in-transit encryption needs it).
-   * @default '1.6.22'
-   */
-  readonly engineVersion?: string;
-  /**
-   * Node type, e.g. `cache.r7g.large`.
-   * @default 'cache.t4g.small'
-   */
-  readonly cacheNodeType?: string;
-  /**
-   * Number of nodes, 1 to 40. With more than one, nodes are spread across Availability Zones.
-   * @default 2
-   */
-  readonly numCacheNodes?: number;
-  /**
-   * TCP port of the nodes, 1024 to 65535, not 11211 (AwsSolutions-AEC5).
-   * @default 11212
-   */
-  readonly port?: number;
-}
-
-/** The engine chosen, with its settings: what `DataCacheEngine` wraps. */
-export type DataCacheEngineConfig =
-  | { readonly name: 'valkey-serverless'; readonly options: ValkeyServerlessOptions }
-  | { readonly name: 'redis'; readonly options: ReplicationGroupOptions }
-  | { readonly name: 'memcached'; readonly options: MemcachedOptions };
-
-/** The cache engine of a `DataCache`, with its settings. */
-export class DataCacheEngine {
-  /** ElastiCache Serverless for Valkey: no nodes to size, Multi-AZ and TLS built in, IAM auth. */
-  public static valkeyServerless(options: ValkeyServerlessOptions = {}): DataCacheEngine {
-    return new DataCacheEngine({ name: 'valkey-serverless', options });
-  }
-
-  /** A node-based Valkey or Redis OSS replication group: Multi-AZ, TLS, encrypted at rest, IAM auth. */
-  public static replicationGroup(options: ReplicationGroupOptions = {}): DataCacheEngine {
-    return new DataCacheEngine({ name: 'redis', options });
-  }
-
-  /** A Memcached cluster: TLS, nodes across AZs; no authentication (network isolation only). */
-  public static memcached(options: MemcachedOptions = {}): DataCacheEngine {
-    return new DataCacheEngine({ name: 'memcached', options });
-  }
-
-  private constructor(
-    /** The engine and its settings, as given. */
-    public readonly config: DataCacheEngineConfig,
-  ) {}
-
-  /** The engine's name, as the runtime sees it in `DATA_CACHE_ENGINE`. */
-  public get name(): DataCacheEngineName {
-    return this.config.name;
-  }
-}
-
-/** Properties of a `DataCache`. */
-export interface DataCacheProps {
-  /**
-   * The engine and its settings.
-   * @default DataCacheEngine.valkeyServerless()
-   */
-  readonly engine?: DataCacheEngine;
-  /**
-   * The VPC to place the cache in. Functions that use the cache must be in it too.
-   * @default - a new VPC with isolated subnets only in 2 AZs, no NAT gateway, flow logs to an
-   * encrypted log group, a DynamoDB gateway endpoint, and a default security group that allows nothing
-   */
-  readonly vpc?: ec2.IVpc;
-  /**
-   * The subnets of `vpc` to place the cache in, in at least 2 Availability Zones (except a
-   * single-node Memcached cluster). Exposed as `functionSubnets` for the functions.
-   * @default - the VPC's isolated subnets, or its private subnets when it has no isolated ones
-   */
-  readonly vpcSubnets?: ec2.SubnetSelection;
-  /**
-   * Access string of the IAM-authenticated application user (Valkey/Redis only).
-   * @default 'on ~* -@all +@read +@write +@connection +eval +evalsha -@dangerous' (see `DEFAULT_ACCESS_STRING`)
-   */
-  readonly accessString?: string;
-  /**
-   * Customer managed key for data at rest (serverless cache and replication group; Memcached
-   * keeps no data at rest).
-   * @default - an AWS owned key
-   */
-  readonly encryptionKey?: kms.IKey;
-  /**
-   * What happens to the cache (and the `default` user's secret) when it leaves the stack.
-   * `RemovalPolicy.SNAPSHOT` is accepted for replication groups only.
-   * @default RemovalPolicy.DESTROY - a cache holds derived data
-   */
-  readonly removalPolicy?: RemovalPolicy;
-  /**
-   * What happens to the flow-log and slow-log groups, and the key that encrypts them, when they
-   * leave the stack.
-   * @default RemovalPolicy.RETAIN - logs are audit evidence
-   */
-  readonly logRemovalPolicy?: RemovalPolicy;
-  /**
-   * Retention of the flow-log and slow-log groups.
-   * @default logs.RetentionDays.ONE_YEAR
-   */
-  readonly logRetention?: logs.RetentionDays;
-}
-
-/** Thrown at construction when a `DataCache` prop is outside its allowed range. */
-export class DataCacheValidationError extends Error {
-  public readonly name = 'DataCacheValidationError';
-}
+// Props, engine choice and the runtime's environment contract live in their own file.
+export * from './data-cache-props';
 
 /**
  * An ElastiCache cache reachable only from the functions it is granted to: Valkey serverless
@@ -289,7 +98,7 @@ export class DataCache extends Construct {
       this.vpc = props.vpc;
     } else {
       const flowLogGroup = this.newLogGroup('FlowLogs');
-      this.vpc = this.newIsolatedVpc(flowLogGroup);
+      this.vpc = newIsolatedVpc(this, flowLogGroup);
       this.flowLogGroup = flowLogGroup;
     }
     this.functionSubnets = props.vpcSubnets ?? defaultSubnets(this.vpc);
@@ -382,7 +191,7 @@ export class DataCache extends Construct {
     // ElastiCache Serverless listens on 6379 (and 6380 for the reader endpoint, unused here); not configurable.
     const port = 6379;
     const securityGroup = this.newSecurityGroup(port);
-    const auth = this.newIamAuth(SECURE_SERVERLESS.engine);
+    const auth = newIamAuth(this, this.settings, SECURE_SERVERLESS.engine);
     const cacheName = auth.baseName;
 
     const resource = new elasticache.CfnServerlessCache(this, 'Cache', {
@@ -412,7 +221,7 @@ export class DataCache extends Construct {
 
   private buildReplicationGroup(o: ResolvedReplicationGroup, subnetIds: string[], encryptionKey?: kms.IKey): BuiltCache {
     const securityGroup = this.newSecurityGroup(o.port);
-    const auth = this.newIamAuth(o.engine);
+    const auth = newIamAuth(this, this.settings, o.engine);
     const slowLogGroup = this.newLogGroup('SlowLog');
 
     const resource = new elasticache.CfnReplicationGroup(this, 'Cache', {
@@ -489,87 +298,17 @@ export class DataCache extends Construct {
     };
   }
 
-  /**
-   * The IAM-authenticated application user, a switched-off `default` user replacing the
-   * engine's built-in one (which would otherwise accept unauthenticated connections), and the
-   * user group that holds them.
-   */
-  private newIamAuth(engine: ReplicationGroupEngine): IamAuth {
-    const baseName = elastiCacheId(this, DATA_CACHE_LIMITS.idMaxLength - '-default'.length);
-
-    // IAM authentication requires user id == user name.
-    const appUserId = `${baseName}-app`;
-    const user = new elasticache.CfnUser(this, 'IamUser', {
-      engine,
-      userId: appUserId,
-      userName: appUserId,
-      accessString: this.settings.accessString,
-      authenticationMode: { Type: 'iam' },
-    });
-
-    const defaultUserPassword = new secretsmanager.Secret(this, 'DefaultUserPassword', {
-      description: `Password of the switched-off "default" user of ${this.node.path}; no client uses it`,
-      generateSecretString: { ...DEFAULT_USER_PASSWORD },
-      // Secrets cannot be snapshotted; after the cache's final snapshot the secret has no use.
-      removalPolicy: this.settings.removalPolicy === RemovalPolicy.SNAPSHOT ? RemovalPolicy.DESTROY : this.settings.removalPolicy,
-    });
-    acknowledge(
-      defaultUserPassword,
-      'AwsSolutions-SMG4',
-      'Password of the ElastiCache "default" user, which is switched off (access string "off -@all") and cannot authenticate; ' +
-      'it exists because a user group needs a "default" user with an authentication mode. ' +
-      'Rotating a credential nobody can use would only add a rotation function with network access to the cache.',
-    );
-    const defaultUser = new elasticache.CfnUser(this, 'DefaultUser', {
-      engine,
-      userId: `${baseName}-default`,
-      userName: 'default',
-      accessString: DISABLED_DEFAULT_USER_ACCESS_STRING,
-      authenticationMode: {
-        Type: 'password',
-        // A {{resolve:secretsmanager:…}} dynamic reference: the password never enters the template.
-        Passwords: [defaultUserPassword.secretValue.unsafeUnwrap()],
-      },
-    });
-
-    const userGroup = new elasticache.CfnUserGroup(this, 'UserGroup', {
-      engine,
-      userGroupId: `${baseName}-users`,
-      // Ids are plain strings (not Refs): the dependencies say the users come first.
-      userIds: [user.userId, defaultUser.userId],
-    });
-    userGroup.addResourceDependency(user);
-    userGroup.addResourceDependency(defaultUser);
-
-    return { baseName, user, userGroup };
-  }
-
-  private newIsolatedVpc(flowLogGroup: logs.ILogGroup): ec2.Vpc {
-    const vpc = new ec2.Vpc(this, 'Vpc', {
-      maxAzs: DEFAULT_NETWORK.maxAzs,
-      natGateways: DEFAULT_NETWORK.natGateways,
-      subnetConfiguration: [
-        { name: 'Isolated', subnetType: DEFAULT_NETWORK.subnetType, cidrMask: DEFAULT_NETWORK.cidrMask },
-      ],
-      restrictDefaultSecurityGroup: DEFAULT_NETWORK.restrictDefaultSecurityGroup,
-      flowLogs: {
-        FlowLog: {
-          destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup),
-          trafficType: DEFAULT_NETWORK.flowLogTrafficType,
-        },
-      },
-      // Functions in isolated subnets reach DynamoDB without a NAT gateway.
-      gatewayEndpoints: {
-        DynamoDb: { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB },
-      },
-    });
-    removeRedundantProviderDependency(Stack.of(this));
-    return vpc;
-  }
-
   /** Subnet ids of the cache, checked to span enough Availability Zones for the engine. */
   private selectCacheSubnets(engine: ResolvedEngine): string[] {
     const selected = this.vpc.selectSubnets(this.functionSubnets);
+    const publicSubnets = new Set(this.vpc.publicSubnets);
+    const selectedPublic = selected.subnets.filter((subnet) => publicSubnets.has(subnet));
+    if (selectedPublic.length > 0) {
+      throw new DataCacheValidationError(
+        `vpcSubnets must not select public subnets (${selectedPublic.map((subnet) => subnet.node.path).join(', ')}): ` +
+          'a data cache is reachable only from inside the VPC; select PRIVATE_ISOLATED or PRIVATE_WITH_EGRESS subnets',
+      );
+    }
     const azCount = new Set(selected.availabilityZones).size;
     const needed = engine.name === 'memcached' && engine.options.numCacheNodes === 1 ? 1 : 2;
     if (azCount < needed) {
@@ -657,222 +396,4 @@ export class DataCache extends Construct {
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
   }
-}
-
-type ResolvedServerless = ValkeyServerlessOptions & { readonly majorEngineVersion: string };
-type ResolvedReplicationGroup = Required<Omit<ReplicationGroupOptions, 'parameters'>> & Pick<ReplicationGroupOptions, 'parameters'>;
-type ResolvedMemcached = Required<MemcachedOptions>;
-
-/** The engine with every default applied and every setting validated. */
-type ResolvedEngine =
-  | { readonly name: 'valkey-serverless'; readonly options: ResolvedServerless }
-  | { readonly name: 'redis'; readonly options: ResolvedReplicationGroup }
-  | { readonly name: 'memcached'; readonly options: ResolvedMemcached };
-
-function resolveEngine(engine: DataCacheEngine): ResolvedEngine {
-  const config = engine.config;
-  switch (config.name) {
-    case 'valkey-serverless': {
-      const options = withDefaults<ResolvedServerless>(DEFAULT_VALKEY_SERVERLESS, config.options);
-      validateServerless(options);
-      return { name: config.name, options };
-    }
-    case 'redis': {
-      const nodeEngine = config.options.engine ?? DEFAULT_REPLICATION_GROUP.engine;
-      const options = withDefaults<ResolvedReplicationGroup>(
-        {
-          engine: nodeEngine,
-          // Unknown engines are reported by validateReplicationGroup, not here.
-          engineVersion: DEFAULT_REPLICATION_GROUP.engineVersion[nodeEngine] ?? '',
-          cacheNodeType: DEFAULT_REPLICATION_GROUP.cacheNodeType,
-          numCacheClusters: DEFAULT_REPLICATION_GROUP.numCacheClusters,
-          port: DEFAULT_REPLICATION_GROUP.port,
-          snapshotRetentionDays: DEFAULT_REPLICATION_GROUP.snapshotRetentionDays,
-        },
-        config.options,
-      );
-      validateReplicationGroup(options);
-      return { name: config.name, options };
-    }
-    case 'memcached': {
-      const options = withDefaults<ResolvedMemcached>(DEFAULT_MEMCACHED, config.options);
-      validateMemcached(options);
-      return { name: config.name, options };
-    }
-  }
-}
-
-/** Resource types a retained cache keeps using. */
-const RETAINED_WITH_CACHE = [
-  'AWS::ElastiCache::User',
-  'AWS::ElastiCache::UserGroup',
-  'AWS::ElastiCache::SubnetGroup',
-  'AWS::ElastiCache::ParameterGroup',
-  'AWS::SecretsManager::Secret',
-  'AWS::EC2::SecurityGroup',
-];
-
-interface IamAuth {
-  /** Unique lowercase prefix of the cache's ElastiCache ids. */
-  readonly baseName: string;
-  readonly user: elasticache.CfnUser;
-  readonly userGroup: elasticache.CfnUserGroup;
-}
-
-interface BuiltCache {
-  readonly resource: CfnResource;
-  readonly securityGroup: ec2.SecurityGroup;
-  readonly port: number;
-  readonly user?: elasticache.CfnUser;
-  readonly cacheName: string;
-  readonly cacheArn: string;
-  readonly endpointAddress: string;
-  readonly endpointPort: string;
-  readonly slowLogGroup?: logs.ILogGroup;
-}
-
-/** Isolated subnets when the VPC has some; otherwise private ones (never public). */
-function defaultSubnets(vpc: ec2.IVpc): ec2.SubnetSelection {
-  return {
-    subnetType: vpc.isolatedSubnets.length > 0 ? ec2.SubnetType.PRIVATE_ISOLATED : ec2.SubnetType.PRIVATE_WITH_EGRESS,
-  };
-}
-
-/**
- * An ElastiCache id unique in the app: lowercase letters, digits and single hyphens, starting
- * with a letter (the rules of cache names, user ids and user group ids).
- */
-function elastiCacheId(scope: Construct, maxLength: number): string {
-  const id = Names.uniqueResourceName(scope, { maxLength, separator: '-' })
-    .toLowerCase()
-    .replace(/[^a-z0-9-]/g, '')
-    .replace(/-+/g, '-')
-    .replace(/-$/, '');
-  return /^[a-z]/.test(id) ? id : `c${id}`.slice(0, maxLength);
-}
-
-/**
- * The VPC's default-security-group custom resource provider (a stack singleton) gives its
- * handler a DependsOn on its role that the handler's `Fn::GetAtt` on the role already
- * implies (cfn-lint W3005). Dropping the duplicate edge changes no deployment order.
- */
-function removeRedundantProviderDependency(stack: Stack): void {
-  const provider = stack.node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');
-  const handler = provider?.node.tryFindChild('Handler');
-  const role = provider?.node.tryFindChild('Role');
-  if (handler instanceof CfnResource && role instanceof CfnResource) {
-    handler.removeResourceDependency(role);
-  }
-}
-
-function serverlessUsageLimits(o: ValkeyServerlessOptions): elasticache.CfnServerlessCache.CacheUsageLimitsProperty | undefined {
-  if (o.maxDataStorageGb === undefined && o.maxEcpuPerSecond === undefined) return undefined;
-  return {
-    dataStorage: o.maxDataStorageGb === undefined ? undefined : { maximum: o.maxDataStorageGb, unit: 'GB' },
-    ecpuPerSecond: o.maxEcpuPerSecond === undefined ? undefined : { maximum: o.maxEcpuPerSecond },
-  };
-}
-
-// ---------------------------------------------------------------------------------------
-// Validation: every message names the prop and what it accepts.
-
-function invalid(message: string): never {
-  throw new DataCacheValidationError(message);
-}
-
-function checkIntegerInRange(prop: string, value: number | undefined, range: { min: number; max: number }): void {
-  if (value === undefined || Token.isUnresolved(value)) return;
-  if (!Number.isInteger(value) || value < range.min || value > range.max) {
-    invalid(`${prop} must be an integer between ${range.min} and ${range.max} (got ${value})`);
-  }
-}
-
-function checkPort(prop: string, port: number, defaultPort: number): void {
-  checkIntegerInRange(prop, port, DATA_CACHE_LIMITS.port);
-  if (port === defaultPort) {
-    invalid(`${prop} must not be the engine's default port ${defaultPort} (AwsSolutions-AEC5); use e.g. ${defaultPort + 1}`);
-  }
-}
-
-function parseVersion(version: string): number[] {
-  return version.split('.').map(Number);
-}
-
-function checkMinVersion(prop: string, version: string, minimum: string, why: string): void {
-  if (Token.isUnresolved(version)) return;
-  if (!/^\d+\.\d+(\.\d+)?$/.test(version)) {
-    invalid(`${prop} must be a version like "${minimum}" (got "${version}")`);
-  }
-  const actual = parseVersion(version);
-  const min = parseVersion(minimum);
-  for (let i = 0; i < Math.max(actual.length, min.length); i++) {
-    const a = actual[i] ?? 0;
-    const m = min[i] ?? 0;
-    if (a > m) return;
-    if (a < m) invalid(`${prop} must be ${minimum} or later (${why}); got "${version}"`);
-  }
-}
-
-function checkNodeType(prop: string, nodeType: string): void {
-  if (Token.isUnresolved(nodeType)) return;
-  if (!/^cache\.[a-z0-9]+\.[a-z0-9]+$/.test(nodeType)) {
-    invalid(`${prop} must be a node type like "cache.t4g.small" (got "${nodeType}")`);
-  }
-}
-
-function validateCommonProps(engine: DataCacheEngine, props: DataCacheProps, removalPolicy: RemovalPolicy): void {
-  if (engine.name === 'memcached' && props.encryptionKey) {
-    invalid('encryptionKey is not supported by the memcached engine (Memcached keeps no data at rest)');
-  }
-  if (engine.name === 'memcached' && props.accessString !== undefined) {
-    invalid('accessString is not supported by the memcached engine (Memcached has no users)');
-  }
-  if (removalPolicy === RemovalPolicy.SNAPSHOT && engine.name !== 'redis') {
-    invalid(`removalPolicy RemovalPolicy.SNAPSHOT is supported by the replicationGroup engine only (got ${engine.name})`);
-  }
-  if (props.accessString !== undefined && !Token.isUnresolved(props.accessString)) {
-    if (!/^on(\s|$)/.test(props.accessString)) {
-      invalid(`accessString must start with "on" (an "off" user cannot connect); got "${props.accessString}"`);
-    }
-  }
-}
-
-function validateServerless(o: ResolvedServerless): void {
-  if (!Token.isUnresolved(o.majorEngineVersion)) {
-    const major = Number(o.majorEngineVersion);
-    if (!/^\d+$/.test(o.majorEngineVersion) || major < DATA_CACHE_LIMITS.minServerlessValkeyMajor) {
-      invalid(
-        `engine.majorEngineVersion must be a major version, ${DATA_CACHE_LIMITS.minServerlessValkeyMajor} or later ` +
-          `(IAM authentication); got "${o.majorEngineVersion}"`,
-      );
-    }
-  }
-  checkIntegerInRange('engine.maxDataStorageGb', o.maxDataStorageGb, DATA_CACHE_LIMITS.dataStorageGb);
-  checkIntegerInRange('engine.maxEcpuPerSecond', o.maxEcpuPerSecond, DATA_CACHE_LIMITS.ecpuPerSecond);
-}
-
-function validateReplicationGroup(o: ResolvedReplicationGroup): void {
-  if (o.engine !== 'valkey' && o.engine !== 'redis') {
-    invalid(`engine.engine must be "valkey" or "redis" (got "${o.engine}")`);
-  }
-  checkMinVersion(
-    'engine.engineVersion',
-    o.engineVersion,
-    DATA_CACHE_LIMITS.minEngineVersion[o.engine],
-    `IAM authentication and TransitEncryptionMode "required" on ${o.engine}`,
-  );
-  checkNodeType('engine.cacheNodeType', o.cacheNodeType);
-  checkIntegerInRange('engine.numCacheClusters', o.numCacheClusters, DATA_CACHE_LIMITS.numCacheClusters);
-  checkPort('engine.port', o.port, DATA_CACHE_LIMITS.defaultPort[o.engine]);
-  checkIntegerInRange('engine.snapshotRetentionDays', o.snapshotRetentionDays, DATA_CACHE_LIMITS.snapshotRetentionDays);
-  if (o.parameters && Object.keys(o.parameters).length === 0) {
-    invalid('engine.parameters must name at least one parameter when set (leave it out for the default parameter group)');
-  }
-}
-
-function validateMemcached(o: ResolvedMemcached): void {
-  checkMinVersion('engine.engineVersion', o.engineVersion, DATA_CACHE_LIMITS.minEngineVersion.memcached, 'in-transit encryption on Memcached');
-  checkNodeType('engine.cacheNodeType', o.cacheNodeType);
-  checkIntegerInRange('engine.numCacheNodes', o.numCacheNodes, DATA_CACHE_LIMITS.numCacheNodes);
-  checkPort('engine.port', o.port, DATA_CACHE_LIMITS.defaultPort.memcached);
 }

@@ -4,7 +4,7 @@ import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import type { CacheableApi } from '../api/cacheable-api';
+import type { ICacheableApi as CacheableApi } from '../shared/cacheable-api-contract';
 import { withDefaults } from '../shared/defaults';
 import { DEFAULT_EDGE_CACHE, EDGE_LIMITS, SECURE_EDGE, SECURITY_HEADERS } from './edge-cache-defaults';
 import { acknowledge } from '../shared/nag';

@@ -17,6 +17,23 @@ export interface HandlerBundlingOptions {
   readonly externalModules: string[];
   /** Identifiers replaced at build time, as esbuild's `define`. */
   readonly define?: Record<string, string>;
+  /** Module format of the bundle: CommonJS (`index.js`) or ES module (`index.mjs`). Default `cjs`. */
+  readonly format?: BundleFormat;
+}
+
+/** Module format of a handler bundle. */
+export type BundleFormat = 'cjs' | 'esm';
+
+/**
+ * An ES-module bundle still holds the CommonJS dependencies esbuild inlined, whose `require`
+ * of Node built-ins needs a real `require` (esbuild's shim throws "Dynamic require ... is not
+ * supported"): give the module one.
+ */
+const ESM_REQUIRE_BANNER = "import { createRequire as __cacheableApiCreateRequire } from 'node:module'; const require = __cacheableApiCreateRequire(import.meta.url);";
+
+/** File name of the bundle in the asset: `.mjs` makes Lambda's Node.js load it as an ES module. */
+export function bundleFileName(format: BundleFormat = 'cjs'): string {
+  return format === 'esm' ? 'index.mjs' : BUNDLE_FILE;
 }
 
 /** Bundle file name inside the asset; the function's handler is `index.<export>`. */
@@ -45,7 +62,7 @@ export function bundleHandler(options: HandlerBundlingOptions): lambda.Code {
       command: esbuildCommandLine(options, entry),
       local: {
         tryBundle(outputDir: string): boolean {
-          buildWithEsbuild(options, entry, path.join(outputDir, BUNDLE_FILE));
+          buildWithEsbuild(options, entry, path.join(outputDir, bundleFileName(options.format)));
           return true;
         },
       },
@@ -59,12 +76,13 @@ function esbuildCommandLine(options: HandlerBundlingOptions, entry: string): str
     '--bundle',
     path.relative(process.cwd(), entry),
     '--platform=node',
-    '--format=cjs',
+    `--format=${options.format ?? 'cjs'}`,
     `--target=${options.target}`,
     ...(options.minify ? ['--minify'] : []),
     ...(options.sourceMap ? ['--sourcemap=inline'] : []),
     ...options.externalModules.map((m) => `--external:${m}`),
     ...Object.entries(options.define ?? {}).map(([k, v]) => `--define:${k}=${v}`),
+    ...(options.format === 'esm' ? [`--banner:js=${ESM_REQUIRE_BANNER}`] : []),
   ];
 }
 
@@ -77,7 +95,8 @@ function buildWithEsbuild(options: HandlerBundlingOptions, entry: string, outfil
     outfile,
     bundle: true,
     platform: 'node',
-    format: 'cjs',
+    format: options.format ?? 'cjs',
+    banner: options.format === 'esm' ? { js: ESM_REQUIRE_BANNER } : undefined,
     target: options.target,
     minify: options.minify,
     sourcemap: options.sourceMap ? 'inline' : false,

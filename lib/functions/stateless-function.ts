@@ -7,7 +7,7 @@ import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { BUNDLE_FILE, bundleHandler } from './bundling';
+import { BUNDLE_FILE, BundleFormat, bundleHandler } from './bundling';
 import { dropRedundantRoleDependency } from '../shared/cfn-dependencies';
 import { withDefaults } from '../shared/defaults';
 import { acknowledge } from '../shared/nag';
@@ -82,6 +82,12 @@ export interface StatelessFunctionOptions {
    * @default - none
    */
   readonly define?: Record<string, string>;
+  /**
+   * Module format of the bundle. `'esm'` ships an ES module (`index.mjs`): top-level `await`
+   * works (e.g. to fetch a secret during the init phase) and the handler may use `import.meta`.
+   * @default 'cjs'
+   */
+  readonly format?: BundleFormat;
   /**
    * Maximum concurrent executions reserved for this function.
    * @default - unreserved (account pool)
@@ -193,6 +199,7 @@ export class StatelessFunction extends NodejsFunction {
         sourceMap: settings.sourceMap,
         externalModules: [...settings.externalModules],
         define: settings.define,
+        format: settings.format,
       }),
     });
     dropRedundantRoleDependency(this);

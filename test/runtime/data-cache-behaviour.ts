@@ -35,7 +35,12 @@ export interface StoreHarness {
 export function describeDataCacheBehaviour(name: string, harness: StoreHarness): void {
   describe(`${name}: cache-aside behaviour`, () => {
     const stores: CacheStore[] = [];
-    const newStore = (options?: ConnectionOptions) => {
+    /**
+     * Behaviour tests are about what the client does, not how fast a busy machine answers: the
+     * production timeouts (200 ms connect, 100 ms per command) made a fill time out on a machine
+     * with a load average of 20, and the next read load again. Tests about timeouts pass their own.
+     */
+    const newStore = (options: ConnectionOptions = { connectTimeoutMs: 5_000, commandTimeoutMs: 2_000 }) => {
       const store = harness.createStore(options);
       stores.push(store);
       return store;
@@ -373,11 +378,9 @@ export function describeDataCacheBehaviour(name: string, harness: StoreHarness):
           const lag = EventLoopLag.start();
           const slowest = await timedCalls(cache, key, loader.load, 10, 0);
           expect(slowest).toBeLessThan(budget(lag.stop()));
-          // SIGSTOP lands asynchronously: on a loaded machine the first call may still be a hit.
+          // pause() returned once the server was stopped: no call can be a hit.
           const stats = cache.stats();
-          expect(stats).toMatchObject({ errors: 2, breakerOpened: 1 });
-          expect(stats.hits).toBeLessThanOrEqual(1);
-          expect(stats.hits + stats.errors + stats.bypass).toBe(10);
+          expect(stats).toMatchObject({ hits: 0, errors: 2, breakerOpened: 1, bypass: 8 });
           expect(cache.stats().timeouts).toBeGreaterThanOrEqual(1);
         } finally {
           server().resume();

@@ -4,10 +4,11 @@
  * never a skip: the runtime's guarantees are only proven against the real protocols.
  */
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { findBinary, installCommand } from './provision';
 
 export type ServerKind = 'redis' | 'memcached';
 
@@ -20,7 +21,10 @@ export interface CacheServer {
   stop(): Promise<void>;
   /** Starts it again on the same port (empty, like a replaced node). */
   restart(): Promise<void>;
-  /** Freezes / thaws the process (SIGSTOP / SIGCONT): connections stay up but nothing answers. */
+  /**
+   * Freezes / thaws the process (SIGSTOP / SIGCONT): connections stay up but nothing answers.
+   * `pause()` returns once the process is stopped, so no request sent after it gets an answer.
+   */
   pause(): void;
   resume(): void;
   /** Runs a command on a redis server through redis-cli, blocking the event loop meanwhile. */
@@ -61,23 +65,34 @@ process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-/** Absolute path of `name` on PATH (or in /usr/sbin, /usr/bin), or a clear error. */
+/**
+ * Absolute path of `name` (PATH, then the sbin directories), or a clear error. Jest's
+ * globalSetup (provision.ts) has already installed what it could, so a miss here means the
+ * binary is still absent.
+ */
 export function requireBinary(name: string): string {
-  const dirs = [...(process.env.PATH ?? '').split(path.delimiter), '/usr/bin', '/usr/sbin', '/usr/local/bin'];
-  for (const dir of dirs) {
-    if (!dir) continue;
-    const candidate = path.join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
+  const found = findBinary(name);
+  if (found) return found;
   throw new Error(
-    `"${name}" was not found on PATH. The data-cache runtime tests need a real ${name} ` +
-      `(Debian/Ubuntu: apt-get install -y redis-server memcached). Tests are not skipped without it.`,
+    `"${name}" was not found on PATH. The data-cache runtime tests need a real ${name}: ` +
+      `${installCommand([name], findBinary('apt-get') !== undefined)}. Tests are not skipped without it.`,
   );
+}
+
+/**
+ * Waits (synchronously, a few ms at most) until the kernel reports the process in `state`
+ * (`T`: stopped). A signal is delivered asynchronously: without this, a loaded machine lets the
+ * "paused" server answer a request or two.
+ */
+function waitForProcessState(pid: number, state: string): void {
+  const statFile = `/proc/${pid}/stat`;
+  for (let attempt = 0; attempt < 10_000; attempt++) {
+    // Field 3 of /proc/<pid>/stat, after the parenthesised command name.
+    const current = readFileSync(statFile, 'utf8').replace(/^.*\) /s, '')[0];
+    if (current === state) return;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+  }
+  throw new Error(`process ${pid} did not reach state ${state} in /proc/${pid}/stat`);
 }
 
 export function freePort(): Promise<number> {
@@ -158,7 +173,11 @@ async function startServer(
       await stop();
       await launch();
     },
-    pause: () => void child?.kill('SIGSTOP'),
+    pause: () => {
+      if (!child?.pid) return;
+      child.kill('SIGSTOP');
+      waitForProcessState(child.pid, 'T');
+    },
     resume: () => void child?.kill('SIGCONT'),
     cliSync: (...extra: string[]) => cliSync(extra),
     tls: cert ? { ca: cert.pem } : undefined,
