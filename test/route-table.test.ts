@@ -29,7 +29,7 @@ describe('parseRouteTable', () => {
     ['missing entry', { 'GET /items': {} as never }, /routes\['GET \/items'\]\.entry is required/],
     ['duplicate route', { 'GET /items/{id}': { entry }, 'get /items/{itemId}': { entry } }, /^routes\['get \/items\/\{itemId\}'\] duplicates routes\['GET \/items\/\{id\}'\]: API Gateway sees both as GET \/items\/\{\} \(path-parameter names do not tell routes apart\)$/],
     ['trailing-slash duplicate', { 'GET /items': { entry }, 'GET /items/': { entry } }, /^routes\['GET \/items\/'\] duplicates routes\['GET \/items'\]: both are GET \/items \(method case, spacing and a trailing slash do not tell routes apart\)$/],
-    ['unknown route option', { 'GET /a': { entry, cahce: {} } as never }, /^routes\['GET \/a'\]: unknown option "cahce"; known options: entry, handler, function, request, cache, authorization$/],
+    ['unknown route option', { 'GET /a': { entry, cahce: {} } as never }, /^routes\['GET \/a'\]: unknown option "cahce"; known options: entry, handler, function, request, cache, authorization, requireApiKey, responseTransferMode$/],
     ['unknown cache option', { 'GET /a': { entry, cache: { edge: { ttl: Duration.seconds(5), staleWhileRevalidation: Duration.seconds(5) } } } as never }, /^routes\['GET \/a'\]\.cache\.edge: unknown option "staleWhileRevalidation"; known options: ttl, maxTtl, minTtl, browserTtl, staleWhileRevalidate, staleIfError$/],
     ['unknown data-cache option', { 'GET /a': { entry, cache: { data: { ttl: Duration.seconds(5), negativeTTL: Duration.seconds(1) } } } as never }, /cache\.data: unknown option "negativeTTL"/],
     ['unknown cache-key option', { 'GET /a': { entry, cache: { key: { query: ['a'] } } } as never }, /cache\.key: unknown option "query"/],

@@ -3,7 +3,7 @@ import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import type { CacheableApi } from '../api/cacheable-api';
+import type { ICacheableApi as CacheableApi } from '../shared/cacheable-api-contract';
 import { checkRange } from '../api/route-table';
 import { DEFAULT_EDGE_CACHE, EDGE_LIMITS } from './edge-cache-defaults';
 import { OriginVerificationOptions } from './origin-verification';

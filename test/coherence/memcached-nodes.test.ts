@@ -59,13 +59,21 @@ async function configEndpoint(nodes: () => CacheServer[]) {
   };
 }
 
-/** Triggers a discovery refresh (alongside a read) and waits until the endpoint was asked again. */
-async function refresh(cache: CacheClient, endpoint: { asked: number }): Promise<void> {
+/**
+ * Keeps triggering discovery refreshes (alongside reads) until `done` holds. Ordered, not timed:
+ * a busy machine only makes it loop longer (bounded, so a broken build fails instead of hanging).
+ */
+async function refreshUntil(cache: CacheClient, done: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !done(); i++) {
+    await cache.get('refresh-trigger', async () => 0);
+    await sleep(10);
+  }
+}
+
+/** Refreshes until the endpoint has been asked twice more: the first of those attempts has then finished. */
+async function refreshTwice(cache: CacheClient, endpoint: { asked: number }): Promise<void> {
   const before = endpoint.asked;
-  await sleep(60);
-  await cache.get('refresh-trigger', async () => 0);
-  for (let i = 0; i < 100 && endpoint.asked === before; i++) await sleep(10);
-  await sleep(250); // the refresh's own connect/command timeouts
+  await refreshUntil(cache, () => endpoint.asked >= before + 2);
 }
 
 test('Auto Discovery keeps the node list on a dropped or silent configuration endpoint, and falls back to a plain server only on ERROR', async () => {
@@ -86,7 +94,7 @@ test('Auto Discovery keeps the node list on a dropped or silent configuration en
     const seen: string[][] = [];
     for (const mode of ['drop', 'silent'] as const) {
       endpoint.mode = mode;
-      await refresh(cache, endpoint);
+      await refreshTwice(cache, endpoint);
       seen.push(store.nodeIds);
     }
     expect(seen).toEqual([both, both]);
@@ -94,11 +102,11 @@ test('Auto Discovery keeps the node list on a dropped or silent configuration en
     // Reachable again, with a changed cluster: the retry picks it up.
     endpoint.mode = 'answer';
     nodes = [second];
-    await refresh(cache, endpoint);
+    await refreshUntil(cache, () => store.nodeIds.join() === `localhost:${second.port}`);
     expect(store.nodeIds).toEqual([`localhost:${second.port}`]);
     // An explicit ERROR: not a configuration endpoint, so it is the node.
     endpoint.mode = 'error';
-    await refresh(cache, endpoint);
+    await refreshUntil(cache, () => store.nodeIds.join() === `127.0.0.1:${endpoint.port}`);
     expect(store.nodeIds).toEqual([`127.0.0.1:${endpoint.port}`]);
   } finally {
     await store.close();
