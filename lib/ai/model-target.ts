@@ -1,5 +1,6 @@
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { AliasDefaults, ModelTargetConfig } from '../../lambda/ai/config';
+export type { AliasDefaults, ModelTargetConfig } from '../../lambda/ai/config';
 
 /** Request settings an alias applies when a request leaves them out. */
 export interface ModelDefaults {
