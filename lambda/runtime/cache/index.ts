@@ -17,7 +17,6 @@ export { CacheTimeoutError, ConnectionSlot, type Connector } from './store';
 export { MemoryStore, type MemoryStoreOptions } from './memory-store';
 export type { RedisStore, RedisStoreOptions } from './redis-store';
 export type { MemcachedStore, MemcachedStoreOptions } from './memcached-store';
-export type { DynamoDbStore, DynamoDbStoreOptions } from './dynamodb-store';
 export {
   type AwsCredentials,
   type IamAuthTokenOptions,
