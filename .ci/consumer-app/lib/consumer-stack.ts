@@ -50,7 +50,7 @@ export class ConsumerStack extends Stack {
 
     // No edge cache (no route has cache.edge); Cognito by default, IAM and public routes too.
     const api = new CacheableApi(this, 'OrdersApi', {
-      authorization: ApiAuthorization.cognito([users]),
+      authorization: ApiAuthorization.cognito({ userPools: [users] }),
       dataCache: replicationGroup,
       stageName: 'prod',
       throttle: { rateLimit: 50, burstLimit: 100 },
@@ -59,7 +59,7 @@ export class ConsumerStack extends Stack {
       routes: {
         'GET /orders/{id}': {
           entry: 'lambda/get-order.ts',
-          cache: { data: { ttl: Duration.minutes(5), negativeTtl: Duration.seconds(10) }, gateway: { ttl: Duration.seconds(30) } },
+          cache: { data: { ttl: Duration.minutes(5), negativeTtl: Duration.seconds(10) }, gateway: { ttl: Duration.seconds(30), perCaller: true } },
         },
         'PUT /orders/{id}': { entry: 'lambda/put-order.ts', authorization: ApiAuthorization.iam(), cache: { data: { ttl: Duration.minutes(5) } } },
         'GET /health': { entry: 'lambda/health.mts', authorization: ApiAuthorization.publicAccess('Load balancer health checks'), function: { format: 'esm' } },
