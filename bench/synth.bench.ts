@@ -1,7 +1,12 @@
 /**
- * Synth time of the full sample stack against a bare `cdk init` app (one empty stack,
- * run by ts-node as `cdk init` sets it up), measured alternately in one run so machine
- * noise hits both alike. Usage: npm run bench:synth [-- --runs 3]
+ * `cdk synth -q` of the full sample stack against a bare app (one empty stack, cdk.json's feature
+ * flags), each toolchain compared with itself:
+ *   - tsx: both apps transpiled on load by tsx (how `npx cdk synth` runs the sample: scripts/run-app.js);
+ *   - precompiled: both apps compiled by tsc beforehand, run by plain node;
+ *   - reference only: the bare app as `cdk init` sets it up (ts-node, which type-checks on load).
+ * Runs come in alternating pairs (bare then sample, then sample then bare, ...), each into a fresh
+ * output directory, so machine noise falls on both arms alike; the ratio is the median of the
+ * per-pair ratios. Usage: npm run bench:synth [-- --pairs 5] [-- --reference-runs 3]
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
@@ -9,49 +14,122 @@ import * as os from 'os';
 import * as path from 'path';
 
 const root = path.join(__dirname, '..');
-const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 3;
+const arg = (name: string, fallback: number) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback);
+const pairs = arg('--pairs', 5);
+const referenceRuns = arg('--reference-runs', 3);
 const cdk = path.join(root, 'node_modules', '.bin', 'cdk');
+const tsc = path.join(root, 'node_modules', '.bin', 'tsc');
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cca-synth-bench-'));
+const context = JSON.parse(fs.readFileSync(path.join(root, 'cdk.json'), 'utf8')).context;
 
+/** A bare app outside the repo: one empty stack, the sample's cdk.json context, the repo's node_modules. */
 function bareApp(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cca-bare-'));
-  fs.mkdirSync(path.join(dir, 'bin'));
+  const dir = path.join(work, 'bare');
+  fs.mkdirSync(path.join(dir, 'bin'), { recursive: true });
   fs.symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
-  fs.writeFileSync(
-    path.join(dir, 'bin', 'bare.ts'),
-    "import * as cdk from 'aws-cdk-lib';\nconst app = new cdk.App();\nnew cdk.Stack(app, 'BareStack');\n",
-  );
-  fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'commonjs', strict: true, esModuleInterop: true, skipLibCheck: true, types: ['node'] } }));
-  fs.writeFileSync(path.join(dir, 'cdk.json'), JSON.stringify({ app: 'npx ts-node --prefer-ts-exts bin/bare.ts' }));
+  fs.writeFileSync(path.join(dir, 'bin', 'bare.ts'), "import * as cdk from 'aws-cdk-lib';\nconst app = new cdk.App();\nnew cdk.Stack(app, 'BareStack');\n");
+  // The same loader script as the sample's scripts/run-app.js.
+  fs.writeFileSync(path.join(dir, 'run-app.js'), "require('tsx/cjs');\nrequire('./bin/bare.ts');\n");
+  const compilerOptions = { target: 'ES2022', module: 'commonjs', strict: true, esModuleInterop: true, skipLibCheck: true, types: ['node'] };
+  fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, include: ['bin'] }));
+  fs.writeFileSync(path.join(dir, 'cdk.json'), JSON.stringify({ app: 'node run-app.js', context }));
+  execFileSync(tsc, ['-p', dir, '--outDir', path.join(dir, 'dist')], { stdio: 'inherit' });
   return dir;
 }
 
-function timeSynth(cwd: string): number {
-  fs.rmSync(path.join(cwd, 'cdk.out'), { recursive: true, force: true });
+/** The sample compiled by tsc (tsconfig.build.json: bin, lib, lambda) into a folder beside a node_modules link. */
+function compiledSample(): string {
+  const dir = path.join(work, 'sample');
+  fs.mkdirSync(dir);
+  fs.symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
+  execFileSync(tsc, ['-p', path.join(root, 'tsconfig.build.json'), '--outDir', path.join(dir, 'dist'), '--declaration', 'false'], { stdio: 'inherit' });
+  return path.join(dir, 'dist', 'bin', 'app.js');
+}
+
+interface Arm {
+  readonly name: string;
+  readonly cwd: string;
+  /** The app command given to `cdk synth --app`. */
+  readonly app: string;
+}
+
+let run = 0;
+function timeSynth(arm: Arm): number {
+  const output = path.join(work, `out-${run++}`);
   const start = process.hrtime.bigint();
-  execFileSync(cdk, ['synth', '-q'], { cwd, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' } });
-  return Number(process.hrtime.bigint() - start) / 1e9;
+  execFileSync(cdk, ['synth', '-q', '--app', arm.app, '--output', output], {
+    cwd: arm.cwd,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1', CDK_DISABLE_CLI_TELEMETRY: '1' },
+  });
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  fs.rmSync(output, { recursive: true, force: true });
+  return seconds;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const median = (xs: readonly number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
-const bare = bareApp();
-const bareTimes: number[] = [];
-const sampleTimes: number[] = [];
-for (let i = 0; i < runs; i++) {
-  bareTimes.push(timeSynth(bare));
-  sampleTimes.push(timeSynth(root));
+export interface ToolchainResult {
+  readonly toolchain: string;
+  readonly bareSeconds: number[];
+  readonly sampleSeconds: number[];
+  /** sample / bare of each alternating pair. */
+  readonly pairRatios: number[];
+  readonly medianRatio: number;
 }
-fs.rmSync(bare, { recursive: true, force: true });
 
-const rows = [
-  ['bare cdk init app (ts-node, 1 empty stack)', median(bareTimes)],
-  ['sample CatalogStack (tsx, in-process esbuild, cdk-nag)', median(sampleTimes)],
-] as const;
-console.log(`cdk synth -q, median of ${runs} alternating runs (seconds)`);
-for (const [name, t] of rows) console.log(`  ${name.padEnd(58)} ${t.toFixed(2)}`);
-console.log(`  ratio sample / bare: ${(median(sampleTimes) / median(bareTimes)).toFixed(2)}`);
-fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
-fs.writeFileSync(
-  path.join(__dirname, 'results', 'synth.json'),
-  JSON.stringify({ runs, bareSeconds: bareTimes, sampleSeconds: sampleTimes, ratio: median(sampleTimes) / median(bareTimes) }, null, 2),
-);
+function comparePairs(toolchain: string, bare: Arm, sample: Arm): ToolchainResult {
+  timeSynth(bare); // warm-up of both (file cache), not counted
+  timeSynth(sample);
+  const bareSeconds: number[] = [];
+  const sampleSeconds: number[] = [];
+  for (let i = 0; i < pairs; i++) {
+    const order = i % 2 === 0 ? [bare, sample] : [sample, bare];
+    const [first, second] = order.map(timeSynth);
+    const [b, s] = i % 2 === 0 ? [first, second] : [second, first];
+    bareSeconds.push(round(b));
+    sampleSeconds.push(round(s));
+    console.log(`  ${toolchain} pair ${i + 1}: bare ${b.toFixed(2)} s, sample ${s.toFixed(2)} s, ratio ${(s / b).toFixed(2)} (load ${os.loadavg()[0].toFixed(1)})`);
+  }
+  const pairRatios = sampleSeconds.map((s, i) => round(s / bareSeconds[i]));
+  return { toolchain, bareSeconds, sampleSeconds, pairRatios, medianRatio: round(median(pairRatios)) };
+}
+
+function main(): void {
+  const loadBefore = os.loadavg()[0];
+  const bare = bareApp();
+  const sampleJs = compiledSample();
+  const results: ToolchainResult[] = [];
+  console.log(`cdk synth -q, ${pairs} alternating pairs per toolchain (load average ${loadBefore.toFixed(1)})`);
+  results.push(
+    comparePairs('tsx', { name: 'bare', cwd: bare, app: 'node run-app.js' }, { name: 'sample', cwd: root, app: 'node scripts/run-app.js' }),
+  );
+  results.push(
+    comparePairs('precompiled (tsc)', { name: 'bare', cwd: bare, app: `node ${path.join(bare, 'dist', 'bare.js')}` }, { name: 'sample', cwd: root, app: `node ${sampleJs}` }),
+  );
+  const tsNodeSeconds: number[] = [];
+  for (let i = 0; i < referenceRuns; i++) tsNodeSeconds.push(round(timeSynth({ name: 'bare ts-node', cwd: bare, app: 'npx ts-node --prefer-ts-exts bin/bare.ts' })));
+
+  console.log('\n| toolchain | bare median s | sample median s | sample / bare (median of pairs) | pair ratios |');
+  console.log('| :-- | --: | --: | --: | :-- |');
+  for (const r of results) {
+    console.log(`| ${r.toolchain} | ${round(median(r.bareSeconds))} | ${round(median(r.sampleSeconds))} | ${r.medianRatio} | ${r.pairRatios.join(', ')} |`);
+  }
+  console.log(`| reference: bare app with ts-node (cdk init) | ${round(median(tsNodeSeconds))} | | | ${tsNodeSeconds.join(', ')} s |`);
+  fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
+  fs.writeFileSync(
+    path.join(__dirname, 'results', 'synth.json'),
+    JSON.stringify(
+      { generatedAt: new Date().toISOString(), node: process.version, loadAverage: { before: loadBefore, after: os.loadavg()[0] }, pairs, toolchains: results, reference: { bareTsNodeSeconds: tsNodeSeconds } },
+      null,
+      2,
+    ) + '\n',
+  );
+  fs.rmSync(work, { recursive: true, force: true });
+}
+
+main();
