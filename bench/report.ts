@@ -69,6 +69,9 @@ interface DataCacheResults {
     readonly bytesWith: number;
     readonly loadMsWithout: number;
     readonly loadMsWith: number;
+    readonly loadCpuMsWithout?: number;
+    readonly loadCpuMsWith?: number;
+    readonly extraCpuMsMedian?: number;
     readonly extraMsMedian: number;
     readonly extraMsIqr: readonly [number, number];
   };
@@ -300,11 +303,16 @@ function bundleSection(results: DataCacheResults | undefined): string {
       '### Inline source maps',
       '',
       table(
-        [map.handler, 'bytes', 'load ms (median)'],
+        [map.handler, 'bytes', 'load ms, wall (median)', 'load ms, CPU (median)'],
         [
-          ['without source map (the default)', map.bytesWithout, fmt(map.loadMsWithout)],
-          ['inline source map, run with `--enable-source-maps`', map.bytesWith, fmt(map.loadMsWith)],
-          ['extra per cold start: median of the alternating runs\' differences (interquartile range)', '', `${fmt(map.extraMsMedian)} (${map.extraMsIqr.map((v) => formatNumber(v)).join(' to ')})`],
+          ['without source map (the default)', map.bytesWithout, fmt(map.loadMsWithout), fmt(map.loadCpuMsWithout)],
+          ['inline source map, run with `--enable-source-maps`', map.bytesWith, fmt(map.loadMsWith), fmt(map.loadCpuMsWith)],
+          [
+            'extra per cold start: median of the alternating runs\' differences (wall: interquartile range)',
+            '',
+            `${fmt(map.extraMsMedian)} (${map.extraMsIqr.map((v) => formatNumber(v)).join(' to ')})`,
+            fmt(map.extraCpuMsMedian),
+          ],
         ],
       ),
       '',

@@ -6,6 +6,7 @@ import * as path from 'path';
 import { CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { StatelessFunction } from '../lib';
+import { BUNDLE_CACHE_ENV } from '../lib/functions/bundling';
 import { CatalogStack } from '../lib/sample';
 import { restEvent } from './support/events';
 import { testApp } from './support/nag';
@@ -200,4 +201,66 @@ test('unchanged sources give unchanged asset hashes', () => {
   again.synth();
   const keys = (t: Template) => Object.values(t.findResources('AWS::Lambda::Function')).map((f: any) => f.Properties.Code.S3Key).sort();
   expect(keys(Template.fromStack(second))).toEqual(keys(template));
+});
+
+describe('bundle cache', () => {
+  // A handler and its helper in their own folder, bundled with a private cache folder.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cca-bundle-cache-'));
+  const cacheDir = path.join(dir, 'cache');
+  const entry = path.join(dir, 'handler.ts');
+  fs.writeFileSync(entry, "import { greeting } from './helper';\nexport const handler = async () => greeting;\n");
+  const writeHelper = (text: string) => fs.writeFileSync(path.join(dir, 'helper.ts'), `export const greeting = ${JSON.stringify(text)};\n`);
+  const saved = process.env[BUNDLE_CACHE_ENV];
+  beforeAll(() => {
+    process.env[BUNDLE_CACHE_ENV] = cacheDir;
+  });
+  afterAll(() => {
+    if (saved === undefined) delete process.env[BUNDLE_CACHE_ENV];
+    else process.env[BUNDLE_CACHE_ENV] = saved;
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  function synthOnce(): { key: string; code: string } {
+    const cacheApp = testApp({ bundle: true });
+    const cacheStack = new Stack(cacheApp, 'CacheStack');
+    new StatelessFunction(cacheStack, 'Fn', { entry });
+    const out = cacheApp.synth();
+    const fn = Object.values(Template.fromStack(cacheStack).findResources('AWS::Lambda::Function'))[0] as any;
+    const key: string = fn.Properties.Code.S3Key;
+    return { key, code: fs.readFileSync(path.join(out.directory, `asset.${key.replace(/\.zip$/, '')}`, 'index.js'), 'utf8') };
+  }
+
+  /** Marks the one cached bundle, so a later bundle that carries the mark was copied, not rebuilt. */
+  function markCachedBundle(): void {
+    const cached = fs.readdirSync(cacheDir).filter((f) => f.endsWith('.js'));
+    expect(cached).toHaveLength(1);
+    fs.appendFileSync(path.join(cacheDir, cached[0]), '\n// served-from-cache\n');
+  }
+
+  test('an unchanged handler is copied from the cache; a changed input is rebuilt', () => {
+    writeHelper('hello');
+    const first = synthOnce();
+    expect(first.code).toContain('hello');
+    markCachedBundle();
+
+    const unchanged = synthOnce();
+    expect(unchanged.code).toContain('served-from-cache');
+
+    writeHelper('goodbye'); // an input the entry imports, not the entry itself
+    const changed = synthOnce();
+    expect(changed.code).toContain('goodbye');
+    expect(changed.code).not.toContain('served-from-cache');
+    expect(changed.key).not.toBe(first.key);
+  });
+
+  test('other bundling options are another cache entry', () => {
+    writeHelper('hello');
+    const minified = synthOnce();
+    const cacheApp = testApp({ bundle: true });
+    const cacheStack = new Stack(cacheApp, 'CacheStack');
+    new StatelessFunction(cacheStack, 'Fn', { entry, minify: false });
+    cacheApp.synth();
+    const fn = Object.values(Template.fromStack(cacheStack).findResources('AWS::Lambda::Function'))[0] as any;
+    expect(fn.Properties.Code.S3Key).not.toBe(minified.key);
+  });
 });

@@ -148,6 +148,10 @@ export interface SourceMapCost {
   readonly bytesWith: number;
   readonly loadMsWithout: number;
   readonly loadMsWith: number;
+  /** CPU time (user + system) of the same loads: steadier than wall time on a busy host. */
+  readonly loadCpuMsWithout: number;
+  readonly loadCpuMsWith: number;
+  readonly extraCpuMsMedian: number;
   /** Median of the per-run differences (runs alternate the two builds); extraMsIqr: their interquartile range. */
   readonly extraMsMedian: number;
   readonly extraMsIqr: readonly [number, number];
@@ -181,9 +185,19 @@ export function measureSourceMapCost(runs = 21): SourceMapCost {
     const env = { PATH: process.env.PATH, TABLE_NAME: 'memory', AWS_REGION: 'eu-west-1' };
     const a: number[] = [];
     const b: number[] = [];
+    const aCpu: number[] = [];
+    const bCpu: number[] = [];
     for (let run = 0; run < runs; run++) {
-      const one = () => a.push(probe([without], env)[0]);
-      const two = () => b.push(probe([withMap], env, ['--enable-source-maps'])[0]);
+      const one = () => {
+        const [wall, cpu] = probe([without], env);
+        a.push(wall);
+        aCpu.push(cpu);
+      };
+      const two = () => {
+        const [wall, cpu] = probe([withMap], env, ['--enable-source-maps']);
+        b.push(wall);
+        bCpu.push(cpu);
+      };
       if (run % 2 === 0) {
         one();
         two();
@@ -199,6 +213,9 @@ export function measureSourceMapCost(runs = 21): SourceMapCost {
       bytesWith: statSync(withMap).size,
       loadMsWithout: round(median(a), 2),
       loadMsWith: round(median(b), 2),
+      loadCpuMsWithout: round(median(aCpu), 2),
+      loadCpuMsWith: round(median(bCpu), 2),
+      extraCpuMsMedian: round(median(aCpu.map((x, i) => bCpu[i] - x)), 2),
       extraMsMedian: round(median(diffs), 2),
       extraMsIqr: [round(diffs[Math.floor(diffs.length * 0.25)], 2), round(diffs[Math.floor(diffs.length * 0.75)], 2)],
     };
