@@ -4,6 +4,9 @@
  *   - tsx: both apps transpiled on load by tsx (how `npx cdk synth` runs the sample: scripts/run-app.js);
  *   - precompiled: both apps compiled by tsc beforehand, run by plain node;
  *   - reference only: the bare app as `cdk init` sets it up (ts-node, which type-checks on load).
+ * aws-cdk-lib's built-in CloudFormation validation (a 9 MB WebAssembly validator, seconds of CPU
+ * on its first use in a process) is set alike in both arms: off (CDK_VALIDATION=false; the sample
+ * app ships with it off, CI runs cfn-lint instead), and on in both for one more tsx comparison.
  * Runs come in alternating pairs (bare then sample, then sample then bare, ...), each into a fresh
  * output directory, so machine noise falls on both arms alike; the ratio is the median of the
  * per-pair ratios. Usage: npm run bench:synth [-- --pairs 5] [-- --reference-runs 3]
@@ -51,6 +54,8 @@ interface Arm {
   readonly cwd: string;
   /** The app command given to `cdk synth --app`. */
   readonly app: string;
+  /** CDK_VALIDATION for the run: aws-cdk-lib's built-in CloudFormation validation on or off. */
+  readonly validation: boolean;
 }
 
 let run = 0;
@@ -60,7 +65,7 @@ function timeSynth(arm: Arm): number {
   execFileSync(cdk, ['synth', '-q', '--app', arm.app, '--output', output], {
     cwd: arm.cwd,
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1', CDK_DISABLE_CLI_TELEMETRY: '1' },
+    env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1', CDK_DISABLE_CLI_TELEMETRY: '1', CDK_VALIDATION: String(arm.validation) },
   });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   fs.rmSync(output, { recursive: true, force: true });
@@ -105,21 +110,35 @@ function main(): void {
   const sampleJs = compiledSample();
   const results: ToolchainResult[] = [];
   console.log(`cdk synth -q, ${pairs} alternating pairs per toolchain (load average ${loadBefore.toFixed(1)})`);
-  results.push(
-    comparePairs('tsx', { name: 'bare', cwd: bare, app: 'node run-app.js' }, { name: 'sample', cwd: root, app: 'node scripts/run-app.js' }),
-  );
-  results.push(
-    comparePairs('precompiled (tsc)', { name: 'bare', cwd: bare, app: `node ${path.join(bare, 'dist', 'bare.js')}` }, { name: 'sample', cwd: root, app: `node ${sampleJs}` }),
-  );
+  for (const validation of [false, true]) {
+    const label = validation ? ', built-in validation on in both' : '';
+    results.push(
+      comparePairs(
+        `tsx${label}`,
+        { name: 'bare', cwd: bare, app: 'node run-app.js', validation },
+        { name: 'sample', cwd: root, app: 'node scripts/run-app.js', validation },
+      ),
+    );
+    if (validation) break;
+    results.push(
+      comparePairs(
+        `precompiled (tsc)${label}`,
+        { name: 'bare', cwd: bare, app: `node ${path.join(bare, 'dist', 'bare.js')}`, validation },
+        { name: 'sample', cwd: root, app: `node ${sampleJs}`, validation },
+      ),
+    );
+  }
   const tsNodeSeconds: number[] = [];
-  for (let i = 0; i < referenceRuns; i++) tsNodeSeconds.push(round(timeSynth({ name: 'bare ts-node', cwd: bare, app: 'npx ts-node --prefer-ts-exts bin/bare.ts' })));
+  for (let i = 0; i < referenceRuns; i++) {
+    tsNodeSeconds.push(round(timeSynth({ name: 'bare ts-node', cwd: bare, app: 'npx ts-node --prefer-ts-exts bin/bare.ts', validation: true })));
+  }
 
   console.log('\n| toolchain | bare median s | sample median s | sample / bare (median of pairs) | pair ratios |');
   console.log('| :-- | --: | --: | --: | :-- |');
   for (const r of results) {
     console.log(`| ${r.toolchain} | ${round(median(r.bareSeconds))} | ${round(median(r.sampleSeconds))} | ${r.medianRatio} | ${r.pairRatios.join(', ')} |`);
   }
-  console.log(`| reference: bare app with ts-node (cdk init) | ${round(median(tsNodeSeconds))} | | | ${tsNodeSeconds.join(', ')} s |`);
+  console.log(`| reference: bare app as cdk init runs it (ts-node, validation on) | ${round(median(tsNodeSeconds))} | | | ${tsNodeSeconds.join(', ')} s |`);
   fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
   fs.writeFileSync(
     path.join(__dirname, 'results', 'synth.json'),

@@ -33,8 +33,8 @@ export function testApp(props: AppProps & { bundle?: boolean } = {}): App {
   return new App({
     outdir: testOutdir(),
     // aws-cdk-lib's built-in CloudFormation schema validation costs 5 to 15 s per test file;
-    // CI runs cfn-lint, which checks the same schemas, over every template tests write, and
-    // `cdk synth` of the sample app keeps the built-in validation on.
+    // CI runs cfn-lint, which checks the same schemas, over every template tests write (and
+    // bin/app.ts leaves it off as well unless CDK_VALIDATION=true).
     builtinCloudFormationValidation: false,
     ...appProps,
     context: { ...CDK_JSON_CONTEXT, ...(bundle ? {} : SKIP_BUNDLING), ...(appProps.context ?? {}) },
