@@ -83,6 +83,10 @@ interface ToolchainResult {
   readonly sampleSeconds: readonly number[];
   readonly pairRatios: readonly number[];
   readonly medianRatio: number;
+  readonly bareCpuSeconds?: readonly number[];
+  readonly sampleCpuSeconds?: readonly number[];
+  readonly pairCpuRatios?: readonly number[];
+  readonly medianCpuRatio?: number;
 }
 
 interface SynthResults {
@@ -90,7 +94,7 @@ interface SynthResults {
   readonly loadAverage?: { readonly before?: number; readonly after?: number };
   readonly pairs?: number;
   readonly toolchains?: readonly ToolchainResult[];
-  readonly reference?: { readonly bareTsNodeSeconds?: readonly number[] };
+  readonly reference?: { readonly bareTsNodeSeconds?: readonly number[]; readonly bareTsNodeCpuSeconds?: readonly number[] };
 }
 
 export interface ReportOptions {
@@ -254,10 +258,24 @@ function synthSection(results: SynthResults | undefined, report: { files: Record
     '![Synth time of the sample stack against a bare app](bench-synth.svg)',
     '',
     table(
-      ['toolchain (both apps)', 'bare median s', 'sample median s', 'sample / bare (median of pairs)', 'pair ratios'],
+      ['toolchain (both apps)', 'bare s, wall (cpu)', 'sample s, wall (cpu)', 'sample / bare, cpu', 'sample / bare, wall', 'pair ratios, cpu', 'pair ratios, wall'],
       [
-        ...toolchains.map((t) => [t.toolchain, fmt(median(t.bareSeconds)), fmt(median(t.sampleSeconds)), `**${fmt(t.medianRatio)}**`, t.pairRatios.map((r) => formatNumber(r)).join(', ')]),
-        ...(reference.length ? [['reference only: bare app with ts-node (`cdk init`)', fmt(median(reference)), '', '', reference.map((r) => formatNumber(r)).join(', ') + ' s']] : []),
+        ...toolchains.map((t) => [
+          t.toolchain,
+          `${fmt(median(t.bareSeconds))} (${t.bareCpuSeconds ? fmt(median(t.bareCpuSeconds)) : 'n/a'})`,
+          `${fmt(median(t.sampleSeconds))} (${t.sampleCpuSeconds ? fmt(median(t.sampleCpuSeconds)) : 'n/a'})`,
+          `**${fmt(t.medianCpuRatio)}**`,
+          fmt(t.medianRatio),
+          (t.pairCpuRatios ?? []).map((r) => formatNumber(r)).join(', '),
+          t.pairRatios.map((r) => formatNumber(r)).join(', '),
+        ]),
+        ...(reference.length
+          ? [[
+              'reference only: bare app as `cdk init` runs it (ts-node, validation on)',
+              `${fmt(median(reference))} (${results?.reference?.bareTsNodeCpuSeconds ? fmt(median(results.reference.bareTsNodeCpuSeconds)) : 'n/a'})`,
+              '', '', '', '', '',
+            ]]
+          : []),
       ],
     ),
     '',
@@ -268,7 +286,9 @@ function synthSection(results: SynthResults | undefined, report: { files: Record
     'seconds of CPU on first use in a process, more in wall time on a busy host) is set alike in both apps:',
     'off (`CDK_VALIDATION=false`; the sample app ships with it off, CI runs cfn-lint over every template',
     'instead), and on in both for the last tsx row. Runs come in pairs that alternate which app goes first, and the ratio is the median of',
-    'the per-pair ratios, so load from other work on the machine falls on both apps alike. ts-node, which',
+    'the per-pair ratios, so load from other work on the machine falls on both apps alike; CPU time (user +',
+    'system of the whole process tree: CLI, app, esbuild) is the steadier figure on a busy host, where wall',
+    'time mostly measures waiting for a core. ts-node, which',
     '`cdk init` sets up and which type-checks while it loads, is shown for reference only: comparing it with',
     'the sample on tsx would measure the toolchains, not the kit.',
     '',

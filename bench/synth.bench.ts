@@ -9,7 +9,8 @@
  * app ships with it off, CI runs cfn-lint instead), and on in both for one more tsx comparison.
  * Runs come in alternating pairs (bare then sample, then sample then bare, ...), each into a fresh
  * output directory, so machine noise falls on both arms alike; the ratio is the median of the
- * per-pair ratios. Usage: npm run bench:synth [-- --pairs 5] [-- --reference-runs 3]
+ * per-pair ratios, in wall time and in CPU time (user + system of the whole process tree, which a
+ * busy host stretches far less). Usage: npm run bench:synth [-- --pairs 5 --validation-pairs 3 --reference-runs 3]
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
@@ -20,6 +21,8 @@ const root = path.join(__dirname, '..');
 const arg = (name: string, fallback: number) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback);
 const pairs = arg('--pairs', 5);
 const referenceRuns = arg('--reference-runs', 3);
+/** Pairs of the supplementary comparison with built-in validation on in both apps. */
+const validationPairs = arg('--validation-pairs', 3);
 const cdk = path.join(root, 'node_modules', '.bin', 'cdk');
 const tsc = path.join(root, 'node_modules', '.bin', 'tsc');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cca-synth-bench-'));
@@ -58,18 +61,37 @@ interface Arm {
   readonly validation: boolean;
 }
 
+/**
+ * CPU seconds (user + system) used so far by this process's finished children and their own
+ * waited-for children (Linux /proc/self/stat cutime + cstime): what a synth costs in CPU, which a
+ * busy host stretches in wall time but not in CPU time.
+ */
+function childrenCpuSeconds(): number {
+  const fields = fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+  // After "pid (comm) ", field 3 is state: cutime and cstime are fields 16 and 17 (1-based).
+  const ticks = Number(fields[16 - 3]) + Number(fields[17 - 3]);
+  return ticks / 100;
+}
+
+interface Sample {
+  readonly wall: number;
+  readonly cpu: number;
+}
+
 let run = 0;
-function timeSynth(arm: Arm): number {
+function timeSynth(arm: Arm): Sample {
   const output = path.join(work, `out-${run++}`);
+  const cpuBefore = childrenCpuSeconds();
   const start = process.hrtime.bigint();
   execFileSync(cdk, ['synth', '-q', '--app', arm.app, '--output', output], {
     cwd: arm.cwd,
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1', CDK_DISABLE_CLI_TELEMETRY: '1', CDK_VALIDATION: String(arm.validation) },
   });
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const wall = Number(process.hrtime.bigint() - start) / 1e9;
+  const cpu = childrenCpuSeconds() - cpuBefore;
   fs.rmSync(output, { recursive: true, force: true });
-  return seconds;
+  return { wall, cpu };
 }
 
 const median = (xs: readonly number[]) => {
@@ -80,28 +102,52 @@ const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
 export interface ToolchainResult {
   readonly toolchain: string;
+  /** Wall-clock seconds of each run. */
   readonly bareSeconds: number[];
   readonly sampleSeconds: number[];
-  /** sample / bare of each alternating pair. */
+  /** sample / bare of each alternating pair (wall). */
   readonly pairRatios: number[];
   readonly medianRatio: number;
+  /** CPU seconds (user + system, whole process tree: CLI, app, esbuild) of each run. */
+  readonly bareCpuSeconds: number[];
+  readonly sampleCpuSeconds: number[];
+  readonly pairCpuRatios: number[];
+  readonly medianCpuRatio: number;
 }
 
-function comparePairs(toolchain: string, bare: Arm, sample: Arm): ToolchainResult {
+function comparePairs(toolchain: string, bare: Arm, sample: Arm, count = pairs): ToolchainResult {
   timeSynth(bare); // warm-up of both (file cache), not counted
   timeSynth(sample);
   const bareSeconds: number[] = [];
   const sampleSeconds: number[] = [];
-  for (let i = 0; i < pairs; i++) {
+  const bareCpuSeconds: number[] = [];
+  const sampleCpuSeconds: number[] = [];
+  for (let i = 0; i < count; i++) {
     const order = i % 2 === 0 ? [bare, sample] : [sample, bare];
     const [first, second] = order.map(timeSynth);
     const [b, s] = i % 2 === 0 ? [first, second] : [second, first];
-    bareSeconds.push(round(b));
-    sampleSeconds.push(round(s));
-    console.log(`  ${toolchain} pair ${i + 1}: bare ${b.toFixed(2)} s, sample ${s.toFixed(2)} s, ratio ${(s / b).toFixed(2)} (load ${os.loadavg()[0].toFixed(1)})`);
+    bareSeconds.push(round(b.wall));
+    sampleSeconds.push(round(s.wall));
+    bareCpuSeconds.push(round(b.cpu));
+    sampleCpuSeconds.push(round(s.cpu));
+    console.log(
+      `  ${toolchain} pair ${i + 1}: bare ${b.wall.toFixed(2)} s (cpu ${b.cpu.toFixed(2)}), sample ${s.wall.toFixed(2)} s (cpu ${s.cpu.toFixed(2)}), ` +
+        `ratio ${(s.wall / b.wall).toFixed(2)} (cpu ${(s.cpu / b.cpu).toFixed(2)}) (load ${os.loadavg()[0].toFixed(1)})`,
+    );
   }
   const pairRatios = sampleSeconds.map((s, i) => round(s / bareSeconds[i]));
-  return { toolchain, bareSeconds, sampleSeconds, pairRatios, medianRatio: round(median(pairRatios)) };
+  const pairCpuRatios = sampleCpuSeconds.map((s, i) => round(s / bareCpuSeconds[i]));
+  return {
+    toolchain,
+    bareSeconds,
+    sampleSeconds,
+    pairRatios,
+    medianRatio: round(median(pairRatios)),
+    bareCpuSeconds,
+    sampleCpuSeconds,
+    pairCpuRatios,
+    medianCpuRatio: round(median(pairCpuRatios)),
+  };
 }
 
 function main(): void {
@@ -117,6 +163,7 @@ function main(): void {
         `tsx${label}`,
         { name: 'bare', cwd: bare, app: 'node run-app.js', validation },
         { name: 'sample', cwd: root, app: 'node scripts/run-app.js', validation },
+        validation ? validationPairs : pairs,
       ),
     );
     if (validation) break;
@@ -129,21 +176,27 @@ function main(): void {
     );
   }
   const tsNodeSeconds: number[] = [];
+  const tsNodeCpuSeconds: number[] = [];
   for (let i = 0; i < referenceRuns; i++) {
-    tsNodeSeconds.push(round(timeSynth({ name: 'bare ts-node', cwd: bare, app: 'npx ts-node --prefer-ts-exts bin/bare.ts', validation: true })));
+    const sample = timeSynth({ name: 'bare ts-node', cwd: bare, app: 'npx ts-node --prefer-ts-exts bin/bare.ts', validation: true });
+    tsNodeSeconds.push(round(sample.wall));
+    tsNodeCpuSeconds.push(round(sample.cpu));
   }
 
-  console.log('\n| toolchain | bare median s | sample median s | sample / bare (median of pairs) | pair ratios |');
-  console.log('| :-- | --: | --: | --: | :-- |');
+  console.log('\n| toolchain | bare s (cpu s) | sample s (cpu s) | sample / bare, wall | sample / bare, cpu | cpu pair ratios |');
+  console.log('| :-- | --: | --: | --: | --: | :-- |');
   for (const r of results) {
-    console.log(`| ${r.toolchain} | ${round(median(r.bareSeconds))} | ${round(median(r.sampleSeconds))} | ${r.medianRatio} | ${r.pairRatios.join(', ')} |`);
+    console.log(
+      `| ${r.toolchain} | ${round(median(r.bareSeconds))} (${round(median(r.bareCpuSeconds))}) | ${round(median(r.sampleSeconds))} (${round(median(r.sampleCpuSeconds))}) ` +
+        `| ${r.medianRatio} | ${r.medianCpuRatio} | ${r.pairCpuRatios.join(', ')} |`,
+    );
   }
-  console.log(`| reference: bare app as cdk init runs it (ts-node, validation on) | ${round(median(tsNodeSeconds))} | | | ${tsNodeSeconds.join(', ')} s |`);
+  console.log(`| reference: bare app as cdk init runs it (ts-node, validation on) | ${round(median(tsNodeSeconds))} (${round(median(tsNodeCpuSeconds))}) | | | | |`);
   fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
   fs.writeFileSync(
     path.join(__dirname, 'results', 'synth.json'),
     JSON.stringify(
-      { generatedAt: new Date().toISOString(), node: process.version, loadAverage: { before: loadBefore, after: os.loadavg()[0] }, pairs, toolchains: results, reference: { bareTsNodeSeconds: tsNodeSeconds } },
+      { generatedAt: new Date().toISOString(), node: process.version, loadAverage: { before: loadBefore, after: os.loadavg()[0] }, pairs, toolchains: results, reference: { bareTsNodeSeconds: tsNodeSeconds, bareTsNodeCpuSeconds: tsNodeCpuSeconds } },
       null,
       2,
     ) + '\n',
