@@ -1,7 +1,16 @@
 /**
- * Synth time of the full sample stack against a bare `cdk init` app (one empty stack,
- * run by ts-node as `cdk init` sets it up), measured alternately in one run so machine
- * noise hits both alike. Usage: npm run bench:synth [-- --runs 3]
+ * `cdk synth -q` of the full sample stack against a bare app (one empty stack, cdk.json's feature
+ * flags), each toolchain compared with itself:
+ *   - tsx: both apps transpiled on load by tsx (how `npx cdk synth` runs the sample: scripts/run-app.js);
+ *   - precompiled: both apps compiled by tsc beforehand, run by plain node;
+ *   - reference only: the bare app as `cdk init` sets it up (ts-node, which type-checks on load).
+ * aws-cdk-lib's built-in CloudFormation validation (a 9 MB WebAssembly validator, seconds of CPU
+ * on its first use in a process) is set alike in both arms: off (CDK_VALIDATION=false; the sample
+ * app ships with it off, CI runs cfn-lint instead), and on in both for one more tsx comparison.
+ * Runs come in alternating pairs (bare then sample, then sample then bare, ...), each into a fresh
+ * output directory, so machine noise falls on both arms alike; the ratio is the median of the
+ * per-pair ratios, in wall time and in CPU time (user + system of the whole process tree, which a
+ * busy host stretches far less). Usage: npm run bench:synth [-- --pairs 5 --validation-pairs 3 --reference-runs 3]
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
@@ -9,49 +18,190 @@ import * as os from 'os';
 import * as path from 'path';
 
 const root = path.join(__dirname, '..');
-const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 3;
+const arg = (name: string, fallback: number) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback);
+const pairs = arg('--pairs', 5);
+const referenceRuns = arg('--reference-runs', 3);
+/** Pairs of the supplementary comparison with built-in validation on in both apps. */
+const validationPairs = arg('--validation-pairs', 3);
 const cdk = path.join(root, 'node_modules', '.bin', 'cdk');
+const tsc = path.join(root, 'node_modules', '.bin', 'tsc');
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cca-synth-bench-'));
+const context = JSON.parse(fs.readFileSync(path.join(root, 'cdk.json'), 'utf8')).context;
 
+/** A bare app outside the repo: one empty stack, the sample's cdk.json context, the repo's node_modules. */
 function bareApp(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cca-bare-'));
-  fs.mkdirSync(path.join(dir, 'bin'));
+  const dir = path.join(work, 'bare');
+  fs.mkdirSync(path.join(dir, 'bin'), { recursive: true });
   fs.symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
-  fs.writeFileSync(
-    path.join(dir, 'bin', 'bare.ts'),
-    "import * as cdk from 'aws-cdk-lib';\nconst app = new cdk.App();\nnew cdk.Stack(app, 'BareStack');\n",
-  );
-  fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'commonjs', strict: true, esModuleInterop: true, skipLibCheck: true, types: ['node'] } }));
-  fs.writeFileSync(path.join(dir, 'cdk.json'), JSON.stringify({ app: 'npx ts-node --prefer-ts-exts bin/bare.ts' }));
+  fs.writeFileSync(path.join(dir, 'bin', 'bare.ts'), "import * as cdk from 'aws-cdk-lib';\nconst app = new cdk.App();\nnew cdk.Stack(app, 'BareStack');\n");
+  // The same loader script as the sample's scripts/run-app.js.
+  fs.writeFileSync(path.join(dir, 'run-app.js'), "require('tsx/cjs');\nrequire('./bin/bare.ts');\n");
+  const compilerOptions = { target: 'ES2022', module: 'commonjs', strict: true, esModuleInterop: true, skipLibCheck: true, types: ['node'] };
+  fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, include: ['bin'] }));
+  fs.writeFileSync(path.join(dir, 'cdk.json'), JSON.stringify({ app: 'node run-app.js', context }));
+  execFileSync(tsc, ['-p', dir, '--outDir', path.join(dir, 'dist')], { stdio: 'inherit' });
   return dir;
 }
 
-function timeSynth(cwd: string): number {
-  fs.rmSync(path.join(cwd, 'cdk.out'), { recursive: true, force: true });
+/** The sample compiled by tsc (tsconfig.build.json: bin, lib, lambda) into a folder beside a node_modules link. */
+function compiledSample(): string {
+  const dir = path.join(work, 'sample');
+  fs.mkdirSync(dir);
+  fs.symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
+  execFileSync(tsc, ['-p', path.join(root, 'tsconfig.build.json'), '--outDir', path.join(dir, 'dist'), '--declaration', 'false'], { stdio: 'inherit' });
+  return path.join(dir, 'dist', 'bin', 'app.js');
+}
+
+interface Arm {
+  readonly name: string;
+  readonly cwd: string;
+  /** The app command given to `cdk synth --app`. */
+  readonly app: string;
+  /** CDK_VALIDATION for the run: aws-cdk-lib's built-in CloudFormation validation on or off. */
+  readonly validation: boolean;
+}
+
+/**
+ * CPU seconds (user + system) used so far by this process's finished children and their own
+ * waited-for children (Linux /proc/self/stat cutime + cstime): what a synth costs in CPU, which a
+ * busy host stretches in wall time but not in CPU time.
+ */
+function childrenCpuSeconds(): number {
+  const fields = fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+  // After "pid (comm) ", field 3 is state: cutime and cstime are fields 16 and 17 (1-based).
+  const ticks = Number(fields[16 - 3]) + Number(fields[17 - 3]);
+  return ticks / 100;
+}
+
+interface Sample {
+  readonly wall: number;
+  readonly cpu: number;
+}
+
+let run = 0;
+function timeSynth(arm: Arm): Sample {
+  const output = path.join(work, `out-${run++}`);
+  const cpuBefore = childrenCpuSeconds();
   const start = process.hrtime.bigint();
-  execFileSync(cdk, ['synth', '-q'], { cwd, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' } });
-  return Number(process.hrtime.bigint() - start) / 1e9;
+  execFileSync(cdk, ['synth', '-q', '--app', arm.app, '--output', output], {
+    cwd: arm.cwd,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1', CDK_DISABLE_CLI_TELEMETRY: '1', CDK_VALIDATION: String(arm.validation) },
+  });
+  const wall = Number(process.hrtime.bigint() - start) / 1e9;
+  const cpu = childrenCpuSeconds() - cpuBefore;
+  fs.rmSync(output, { recursive: true, force: true });
+  return { wall, cpu };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const median = (xs: readonly number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
-const bare = bareApp();
-const bareTimes: number[] = [];
-const sampleTimes: number[] = [];
-for (let i = 0; i < runs; i++) {
-  bareTimes.push(timeSynth(bare));
-  sampleTimes.push(timeSynth(root));
+export interface ToolchainResult {
+  readonly toolchain: string;
+  /** Wall-clock seconds of each run. */
+  readonly bareSeconds: number[];
+  readonly sampleSeconds: number[];
+  /** sample / bare of each alternating pair (wall). */
+  readonly pairRatios: number[];
+  readonly medianRatio: number;
+  /** CPU seconds (user + system, whole process tree: CLI, app, esbuild) of each run. */
+  readonly bareCpuSeconds: number[];
+  readonly sampleCpuSeconds: number[];
+  readonly pairCpuRatios: number[];
+  readonly medianCpuRatio: number;
 }
-fs.rmSync(bare, { recursive: true, force: true });
 
-const rows = [
-  ['bare cdk init app (ts-node, 1 empty stack)', median(bareTimes)],
-  ['sample CatalogStack (tsx, in-process esbuild, cdk-nag)', median(sampleTimes)],
-] as const;
-console.log(`cdk synth -q, median of ${runs} alternating runs (seconds)`);
-for (const [name, t] of rows) console.log(`  ${name.padEnd(58)} ${t.toFixed(2)}`);
-console.log(`  ratio sample / bare: ${(median(sampleTimes) / median(bareTimes)).toFixed(2)}`);
-fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
-fs.writeFileSync(
-  path.join(__dirname, 'results', 'synth.json'),
-  JSON.stringify({ runs, bareSeconds: bareTimes, sampleSeconds: sampleTimes, ratio: median(sampleTimes) / median(bareTimes) }, null, 2),
-);
+function comparePairs(toolchain: string, bare: Arm, sample: Arm, count = pairs): ToolchainResult {
+  timeSynth(bare); // warm-up of both (file cache), not counted
+  timeSynth(sample);
+  const bareSeconds: number[] = [];
+  const sampleSeconds: number[] = [];
+  const bareCpuSeconds: number[] = [];
+  const sampleCpuSeconds: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const order = i % 2 === 0 ? [bare, sample] : [sample, bare];
+    const [first, second] = order.map(timeSynth);
+    const [b, s] = i % 2 === 0 ? [first, second] : [second, first];
+    bareSeconds.push(round(b.wall));
+    sampleSeconds.push(round(s.wall));
+    bareCpuSeconds.push(round(b.cpu));
+    sampleCpuSeconds.push(round(s.cpu));
+    console.log(
+      `  ${toolchain} pair ${i + 1}: bare ${b.wall.toFixed(2)} s (cpu ${b.cpu.toFixed(2)}), sample ${s.wall.toFixed(2)} s (cpu ${s.cpu.toFixed(2)}), ` +
+        `ratio ${(s.wall / b.wall).toFixed(2)} (cpu ${(s.cpu / b.cpu).toFixed(2)}) (load ${os.loadavg()[0].toFixed(1)})`,
+    );
+  }
+  const pairRatios = sampleSeconds.map((s, i) => round(s / bareSeconds[i]));
+  const pairCpuRatios = sampleCpuSeconds.map((s, i) => round(s / bareCpuSeconds[i]));
+  return {
+    toolchain,
+    bareSeconds,
+    sampleSeconds,
+    pairRatios,
+    medianRatio: round(median(pairRatios)),
+    bareCpuSeconds,
+    sampleCpuSeconds,
+    pairCpuRatios,
+    medianCpuRatio: round(median(pairCpuRatios)),
+  };
+}
+
+function main(): void {
+  const loadBefore = os.loadavg()[0];
+  const bare = bareApp();
+  const sampleJs = compiledSample();
+  const results: ToolchainResult[] = [];
+  console.log(`cdk synth -q, ${pairs} alternating pairs per toolchain (load average ${loadBefore.toFixed(1)})`);
+  for (const validation of [false, true]) {
+    const label = validation ? ', built-in validation on in both' : '';
+    results.push(
+      comparePairs(
+        `tsx${label}`,
+        { name: 'bare', cwd: bare, app: 'node run-app.js', validation },
+        { name: 'sample', cwd: root, app: 'node scripts/run-app.js', validation },
+        validation ? validationPairs : pairs,
+      ),
+    );
+    if (validation) break;
+    results.push(
+      comparePairs(
+        `precompiled (tsc)${label}`,
+        { name: 'bare', cwd: bare, app: `node ${path.join(bare, 'dist', 'bare.js')}`, validation },
+        { name: 'sample', cwd: root, app: `node ${sampleJs}`, validation },
+      ),
+    );
+  }
+  const tsNodeSeconds: number[] = [];
+  const tsNodeCpuSeconds: number[] = [];
+  for (let i = 0; i < referenceRuns; i++) {
+    const sample = timeSynth({ name: 'bare ts-node', cwd: bare, app: 'npx ts-node --prefer-ts-exts bin/bare.ts', validation: true });
+    tsNodeSeconds.push(round(sample.wall));
+    tsNodeCpuSeconds.push(round(sample.cpu));
+  }
+
+  console.log('\n| toolchain | bare s (cpu s) | sample s (cpu s) | sample / bare, wall | sample / bare, cpu | cpu pair ratios |');
+  console.log('| :-- | --: | --: | --: | --: | :-- |');
+  for (const r of results) {
+    console.log(
+      `| ${r.toolchain} | ${round(median(r.bareSeconds))} (${round(median(r.bareCpuSeconds))}) | ${round(median(r.sampleSeconds))} (${round(median(r.sampleCpuSeconds))}) ` +
+        `| ${r.medianRatio} | ${r.medianCpuRatio} | ${r.pairCpuRatios.join(', ')} |`,
+    );
+  }
+  console.log(`| reference: bare app as cdk init runs it (ts-node, validation on) | ${round(median(tsNodeSeconds))} (${round(median(tsNodeCpuSeconds))}) | | | | |`);
+  fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
+  fs.writeFileSync(
+    path.join(__dirname, 'results', 'synth.json'),
+    JSON.stringify(
+      { generatedAt: new Date().toISOString(), node: process.version, loadAverage: { before: loadBefore, after: os.loadavg()[0] }, pairs, toolchains: results, reference: { bareTsNodeSeconds: tsNodeSeconds, bareTsNodeCpuSeconds: tsNodeCpuSeconds } },
+      null,
+      2,
+    ) + '\n',
+  );
+  fs.rmSync(work, { recursive: true, force: true });
+}
+
+main();

@@ -5,13 +5,10 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { ApiAuthorization, CacheableApi, CacheableApiProps, RouteTable } from '../lib';
 import { CATALOG_HANDLERS_DIR, catalogRoutes } from '../lib/sample';
-import { ApiMonitoring, ApiMonitoringProps, MonitoredDataCache } from '../lib/monitoring/api-monitoring';
+import { ApiMonitoring, ApiMonitoringProps } from '../lib/monitoring/api-monitoring';
 import { API_MONITORING_DEFAULTS } from '../lib/monitoring/api-monitoring-defaults';
 import { DataCache, DataCacheEngine } from '../lib/data-cache/data-cache';
 import { nagApp, synthFindings } from './support/nag';
-
-// DataCache can be passed as `dataCache` as it is (checked by the compiler, and used below).
-const dataCacheFits: DataCache extends MonitoredDataCache ? true : never = true;
 
 const entry = (file: string) => path.join(CATALOG_HANDLERS_DIR, file);
 /** A small API: two cached reads, a write with data-cache settings (it invalidates), an uncached route. */
@@ -49,6 +46,7 @@ function monitoredStack(app: App, id: string, variant: Variant = {}) {
   });
   const monitoring = new ApiMonitoring(stack, 'Monitoring', {
     api,
+    // A DataCache passed as it is: the compiler checks that it fits ApiMonitoring's `dataCache`.
     dataCache: variant.monitorCache ? dataCache : undefined,
     ...variant.monitoring,
     ...variant.extra?.(stack),
@@ -127,6 +125,27 @@ function metricOf(alarm: any): { Namespace: string; MetricName: string; Dimensio
   return { Namespace: Metric.Namespace, MetricName: Metric.MetricName, Dimensions: Metric.Dimensions, Stat, Period };
 }
 
+/**
+ * The value CloudWatch would compute for an alarm's math expression, given each metric's value
+ * by metric name: every id is bound to the metric it names in the alarm, so an expression that
+ * reads the wrong id (hits for misses, errors for requests) computes a wrong value.
+ */
+function evaluateAlarm(alarm: any, valuesByMetricName: Record<string, number>): number {
+  const expression: string = alarm.Metrics.find((m: any) => m.Expression).Expression;
+  const ids: Record<string, number> = {};
+  for (const m of alarm.Metrics.filter((x: any) => x.MetricStat)) {
+    const name = m.MetricStat.Metric.MetricName;
+    expect(valuesByMetricName).toHaveProperty([name]);
+    ids[m.Id] = valuesByMetricName[name];
+  }
+  // CloudWatch metric math as used here: IF(cond, a, b), + - * /, comparisons, numbers and ids.
+  expect(expression).toMatch(/^[\w\s()+\-*/,.>=<]+$/);
+  const js = expression.replace(/\bIF\(/g, 'IF(');
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  const evaluate = new Function('IF', ...Object.keys(ids), `return ${js};`) as (...args: unknown[]) => number;
+  return evaluate((c: unknown, a: number, b: number) => (c ? a : b), ...Object.values(ids));
+}
+
 /** Resources of ApiMonitoring (logical ids under `Monitoring`). */
 function monitoringResources(template: Template, type: string): Record<string, any> {
   return Object.fromEntries(Object.entries(template.findResources(type)).filter(([id]) => id.startsWith('Monitoring')));
@@ -153,7 +172,6 @@ const widgetByTitle = (body: any, title: string) => {
 };
 
 test('cdk-nag AwsSolutions and Serverless checks report no unacknowledged finding', () => {
-  expect(dataCacheFits).toBe(true);
   expect(findings).toEqual([]);
 });
 
@@ -186,6 +204,9 @@ describe('alarms', () => {
     expect(alarm).toMatchObject({ ComparisonOperator: 'GreaterThanThreshold', Threshold: 1 });
     const expression = alarm.Metrics.find((m: any) => m.Expression);
     expect(expression).toMatchObject({ Expression: 'IF(requests >= 20, 100 * errors / requests, 0)', ReturnData: true });
+    // Each id reads the metric it is named for: 5 errors in 200 requests is 2.5 %, not 4000 %.
+    expect(evaluateAlarm(alarm, { '5XXError': 5, Count: 200 })).toBeCloseTo(2.5);
+    expect(evaluateAlarm(alarm, { '5XXError': 5, Count: 19 })).toBe(0); // too few requests to judge
     const stat = (name: string) => alarm.Metrics.find((m: any) => m.MetricStat?.Metric.MetricName === name).MetricStat;
     for (const name of ['5XXError', 'Count']) {
       expect(stat(name)).toMatchObject({ Metric: { Namespace: 'AWS/ApiGateway' }, Period: 300, Stat: 'Sum' });
@@ -231,6 +252,13 @@ describe('alarms', () => {
         { Name: 'Service', Value: 'MonitoringMinimal' },
       ]);
     }
+    // Each id is bound to its counter: hits and stale answers count as served from the cache;
+    // misses, errors and bypasses do not. One distinct value per counter, so any swap shows.
+    const counts = { DataCacheHit: 60, DataCacheStale: 10, DataCacheMiss: 20, DataCacheError: 6, DataCacheBypass: 4 };
+    expect(evaluateAlarm(alarm, counts)).toBeCloseTo(70);
+    expect(evaluateAlarm(alarm, { ...counts, DataCacheHit: 0, DataCacheStale: 0 })).toBe(0);
+    expect(evaluateAlarm(alarm, { DataCacheHit: 0, DataCacheStale: 0, DataCacheMiss: 19, DataCacheError: 0, DataCacheBypass: 0 })).toBe(100); // < 20 lookups
+    expect(evaluateAlarm(alarm, { DataCacheHit: 0, DataCacheStale: 0, DataCacheMiss: 0, DataCacheError: 15, DataCacheBypass: 5 })).toBe(0); // unreachable cache
     // Writes carry data-cache settings only to invalidate: no hit ratio for them.
     expect(alarmsOf(templates.minimal).PutItemsByIdDataCacheHitRatio).toBeUndefined();
   });

@@ -1,3 +1,4 @@
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
@@ -14,6 +15,7 @@ import type { DataCache } from '../lib/data-cache/data-cache';
 import { parseRouteTable } from '../lib/api/route-table';
 import { CATALOG_DATA_PURGE } from '../lambda/catalog/cache-keys';
 import { nagApp, synthFindings } from './support/nag';
+import { requireBinary } from './support/servers';
 import { normalizedTemplate } from './support/template';
 
 // Compile-time check that lib/data-cache/data-cache.ts's DataCache plugs into CacheSync as is.
@@ -123,10 +125,15 @@ test('template snapshot (asset hashes normalised)', () => {
   expect(normalizedTemplate(stack)).toMatchSnapshot();
 });
 
-test('the synthesized template is the one cfn-lint is run on', () => {
-  // cfn-lint runs by hand on this file (see the report); the test keeps the path honest.
-  expect(fs.existsSync(path.join(app.outdir, 'SyncStack.template.json'))).toBe(true);
-});
+test('cfn-lint finds no error or warning in the synthesized template', () => {
+  const file = path.join(app.outdir, 'SyncStack.template.json');
+  expect(fs.existsSync(file)).toBe(true);
+  // cfn-lint exits non-zero when it finds something; the findings are its JSON output either way.
+  const result = spawnSync(requireBinary('cfn-lint'), ['--format', 'json', file], { encoding: 'utf8' });
+  expect(result.stderr).toBe('');
+  const findings = (JSON.parse(result.stdout) as Array<{ Rule: { Id: string }; Message: string }>).map((f) => `${f.Rule.Id} ${f.Message}`);
+  expect(findings).toEqual([]);
+}, 120_000);
 
 describe('wiring: stream → data purge → edge purge', () => {
   test('the data purge reads the table stream from LATEST with bisect, partial-batch responses and bounded retries', () => {

@@ -1,4 +1,6 @@
+import { createHash } from 'crypto';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { AssetHashType } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -46,6 +48,8 @@ export const BUNDLE_FILE = 'index.js';
  * each on a 2-core machine, against about 10 ms of esbuild's own work), and falls back to
  * Docker when esbuild is missing. Calling the API directly keeps synth fast and never
  * needs Docker; the asset hash is taken from the output, so unchanged code keeps its hash.
+ * A bundle whose inputs (every file esbuild read, by content) and options have not changed since
+ * an earlier synth is copied from the bundle cache instead of rebuilt (see BUNDLE_CACHE_ENV).
  */
 export function bundleHandler(options: HandlerBundlingOptions): lambda.Code {
   const entry = path.resolve(options.entry);
@@ -62,7 +66,7 @@ export function bundleHandler(options: HandlerBundlingOptions): lambda.Code {
       command: esbuildCommandLine(options, entry),
       local: {
         tryBundle(outputDir: string): boolean {
-          buildWithEsbuild(options, entry, path.join(outputDir, bundleFileName(options.format)));
+          bundleWithCache(options, entry, path.join(outputDir, bundleFileName(options.format)));
           return true;
         },
       },
@@ -86,7 +90,67 @@ function esbuildCommandLine(options: HandlerBundlingOptions, entry: string): str
   ];
 }
 
-function buildWithEsbuild(options: HandlerBundlingOptions, entry: string, outfile: string): void {
+/**
+ * Where bundles are kept between synths, keyed by their inputs; `off` turns the cache off.
+ * @default - `cdk-cacheable-api-bundles` in the OS temporary directory
+ */
+export const BUNDLE_CACHE_ENV = 'CDK_CACHEABLE_API_BUNDLE_CACHE';
+
+/** What the cache keeps per entry and options: each input file's content hash, and the output. */
+interface CachedBundle {
+  readonly inputs: ReadonlyArray<readonly [file: string, sha256: string]>;
+}
+
+const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
+
+function bundleCacheDir(): string | undefined {
+  const setting = process.env[BUNDLE_CACHE_ENV];
+  if (setting === 'off') return undefined;
+  return setting || path.join(os.tmpdir(), 'cdk-cacheable-api-bundles');
+}
+
+/**
+ * Writes the bundle to `outfile`: copied from the cache when every input esbuild read for the
+ * same entry and options still has the content it had, else built (and then cached).
+ */
+function bundleWithCache(options: HandlerBundlingOptions, entry: string, outfile: string): void {
+  const cacheDir = bundleCacheDir();
+  if (!cacheDir) {
+    buildWithEsbuild(options, entry, outfile);
+    return;
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const esbuildVersion = (require('esbuild') as typeof import('esbuild')).version;
+  const key = sha256(JSON.stringify({ esbuildVersion, entry, cwd: process.cwd(), command: esbuildCommandLine(options, entry) }));
+  const record = path.join(cacheDir, `${key}.json`);
+  const cachedOutput = path.join(cacheDir, `${key}.js`);
+  try {
+    const cached = JSON.parse(fs.readFileSync(record, 'utf8')) as CachedBundle;
+    if (cached.inputs.every(([file, hash]) => sha256(fs.readFileSync(file)) === hash)) {
+      fs.copyFileSync(cachedOutput, outfile);
+      return;
+    }
+  } catch {
+    // No record yet, an input gone, or a partial record: build.
+  }
+  const inputs = buildWithEsbuild(options, entry, outfile);
+  try {
+    fs.mkdirSync(cacheDir, { recursive: true });
+    const entryRecord: CachedBundle = { inputs: inputs.map((file) => [file, sha256(fs.readFileSync(file))] as const) };
+    // Each file renamed into place, the output before the record: a reader (another synth, a
+    // parallel test worker) never sees a partial file or a record without its output.
+    const partial = `.${process.pid}.tmp`;
+    fs.copyFileSync(outfile, cachedOutput + partial);
+    fs.renameSync(cachedOutput + partial, cachedOutput);
+    fs.writeFileSync(record + partial, JSON.stringify(entryRecord));
+    fs.renameSync(record + partial, record);
+  } catch {
+    // The cache is an optimisation: a read-only or full temporary directory only costs rebuilds.
+  }
+}
+
+/** Builds the bundle and returns the absolute paths of every file esbuild read for it. */
+function buildWithEsbuild(options: HandlerBundlingOptions, entry: string, outfile: string): string[] {
   // Loaded on demand so that apps which skip bundling never load esbuild.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const esbuild = require('esbuild') as typeof import('esbuild');
@@ -104,8 +168,11 @@ function buildWithEsbuild(options: HandlerBundlingOptions, entry: string, outfil
     define: options.define,
     logLevel: 'silent',
     legalComments: 'none',
+    metafile: true,
   });
   if (result.errors.length > 0) {
     throw new Error(`esbuild failed for ${entry}: ${result.errors.map((e) => e.text).join('; ')}`);
   }
+  // Metafile input paths are relative to esbuild's working directory (process.cwd()).
+  return Object.keys(result.metafile?.inputs ?? {}).map((input) => path.resolve(input));
 }

@@ -66,8 +66,9 @@ export interface StatelessFunctionOptions {
    */
   readonly minify?: boolean;
   /**
-   * Ship an inline source map and start Node.js with `--enable-source-maps`. Off because it
-   * added 9 to 25 ms of module load per bundle in our measurements; turn on while debugging.
+   * Ship an inline source map and start Node.js with `--enable-source-maps`. Off because it made
+   * a catalog handler's bundle 8 times larger and its cold load slower (docs/benchmarks.md);
+   * turn on while debugging.
    * @default false
    */
   readonly sourceMap?: boolean;

@@ -1,0 +1,26 @@
+// Runs StrykerJS (stryker.conf.json) for `npm run test:mutation`. StrykerJS 10 declares Node.js
+// >= 22 and its CLI refuses older versions at start-up; the project supports Node.js 20, where the
+// runner itself works, so this calls its API directly. Options:
+//   --mutate <glob>[,<glob>]  a subset, e.g. `npm run test:mutation -- --mutate lambda/purge/*.ts`
+//   --name <name>             report and sandbox names (reports/mutation/<name>.{json,html}), so
+//                             that two subsets can run side by side
+import { Stryker } from '../node_modules/@stryker-mutator/core/dist/src/stryker.js';
+
+const args = process.argv.slice(2);
+const value = (flag) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
+const options = { configFile: 'stryker.conf.json' };
+if (value('--mutate')) options.mutate = value('--mutate').split(',');
+const name = value('--name');
+if (name) {
+  options.tempDirName = `.stryker-tmp-${name}`;
+  options.jsonReporter = { fileName: `reports/mutation/${name}.json` };
+  options.htmlReporter = { fileName: `reports/mutation/${name}.html` };
+}
+const started = Date.now();
+const results = await new Stryker(options).runMutationTest();
+const detected = results.filter((r) => ['Killed', 'Timeout'].includes(r.status)).length;
+const valid = results.filter((r) => !['CompileError', 'RuntimeError', 'Ignored'].includes(r.status)).length;
+console.log(
+  `Mutation score ${((100 * detected) / Math.max(valid, 1)).toFixed(1)} % (${detected} of ${valid} mutants killed or timed out) ` +
+    `in ${Math.round((Date.now() - started) / 60000)} min`,
+);
