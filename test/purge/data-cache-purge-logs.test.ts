@@ -29,7 +29,7 @@ beforeEach(() => {
 });
 afterEach(() => jest.restoreAllMocks());
 
-test('a lasting failure logs one ERROR line: the first 20 failed invalidations, how many failed, and the sequence number reported', async () => {
+test('a lasting failure with no retry queue logs one ERROR line naming the sequence number reported and how much is pending', async () => {
   const records = Array.from({ length: 25 }, (_, i) => insert({ id: `item-${String(i).padStart(2, '0')}` }));
   const failing = new Set(records.map((_, i) => `key:item:item-${String(i).padStart(2, '0')}`));
   const result = await purgeWith(failingCache(failing).cache)(streamEvent(...records));
@@ -37,22 +37,23 @@ test('a lasting failure logs one ERROR line: the first 20 failed invalidations, 
   expect(logs.error).toEqual([
     {
       level: 'ERROR',
-      message: 'Data cache unreachable; reporting the batch from the first record not purged',
-      failed: [...failing].slice(0, 20),
-      failedCount: 25,
+      message: 'Reporting the batch from the first record not purged',
       sequenceNumber: records[0].dynamodb!.SequenceNumber,
+      timedOut: false,
+      pendingCount: 25,
     },
   ]);
 });
 
-test('a record without a template attribute logs a WARN line naming the template, the kind and the record', async () => {
+test('a record without a non-key template attribute has nothing of that template to purge: no call, no warning, no failure', async () => {
+  // An optional attribute (a category that was never set, or became NULL) names no cache key.
   const fake = failingCache();
   const record = insert({ id: 'a' });
-  await purgeWith(fake.cache, { DATA_PURGE_KEYS: 'category:{category}' })(streamEvent(record));
+  const result = await purgeWith(fake.cache, { DATA_PURGE_KEYS: 'category:{category}' })(streamEvent(record));
+  expect(result).toEqual({ batchItemFailures: [] });
   expect(fake.calls).toEqual([]);
-  expect(logs.warn).toEqual([
-    { level: 'WARN', message: 'Record lacks an attribute of the template', template: 'category:{category}', kind: 'key', sequenceNumber: record.dynamodb!.SequenceNumber },
-  ]);
+  expect(logs.warn).toEqual([]);
+  expect(logs.error).toEqual([]);
 });
 
 test('an event without records purges nothing and reports no failure', async () => {
@@ -61,12 +62,15 @@ test('an event without records purges nothing and reports no failure', async () 
   expect(fake.calls).toEqual([]);
 });
 
-test('a record without its change data is skipped with a warning, not a crash', async () => {
+test('a record without its change data is a reported failure, not a crash and not a silent success', async () => {
   // Not something DynamoDB Streams sends, but the handler must not throw on it (a throw retries the
-  // whole batch forever); the group template needs no attribute, so the group is still bumped.
-  const fake = failingCache(new Set(['group:items']));
+  // whole batch forever), nor report it purged: it is a batch item failure, logged with its problem.
+  const fake = failingCache();
   const result = await purgeWith(fake.cache)({ Records: [{ eventName: 'MODIFY' }] } as DynamoDBStreamEvent);
   expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: '' }] });
-  expect(logs.warn).toEqual([{ level: 'WARN', message: 'Record lacks an attribute of the template', template: 'item:{id}', kind: 'key' }]);
-  expect(logs.error).toMatchObject([{ failed: ['group:items'], sequenceNumber: '' }]);
+  expect(fake.calls).toEqual([]);
+  expect(logs.error).toEqual([
+    { level: 'ERROR', message: 'Record cannot be purged; reported as a batch item failure', problem: 'the record carries no change data or keys' },
+    { level: 'ERROR', message: 'Reporting the batch from the first record not purged', timedOut: false, pendingCount: 0 },
+  ]);
 });
