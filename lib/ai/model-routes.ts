@@ -144,7 +144,13 @@ export const MODEL_ROUTES_DEFAULTS = {
 
 /** A handler of lambda/ai, from the source tree or the published package. */
 function handlerFile(name: string): string {
-  const candidates = [path.join(__dirname, '..', '..', 'lambda', 'ai', name), path.join(__dirname, '..', '..', '..', 'lambda', 'ai', name)];
+  // lambda/ai/<name>.ts beside lib/ (the repository, or the package's shipped sources), else the
+  // compiled .js beside dist/lib (a precompiled app), as CacheSync finds its purge handlers.
+  const candidates = [
+    path.join(__dirname, '..', '..', 'lambda', 'ai', name),
+    path.join(__dirname, '..', '..', '..', 'lambda', 'ai', name),
+    path.join(__dirname, '..', '..', 'lambda', 'ai', name.replace(/\.ts$/, '.js')),
+  ];
   return candidates.find((f) => fs.existsSync(f)) ?? candidates[0];
 }
 
