@@ -4,16 +4,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { LayerReport as Layer } from '../test/coherence/coherence-sim';
 import { barChart } from './charts/bar-chart';
 
-interface Layer {
-  readonly reads: number;
-  readonly staleReads: number;
-  readonly violations: number;
-  readonly worstStalenessMs: number;
-  readonly p99StalenessMs: number;
-  readonly worstAfterApiWriteMs: number;
-}
 
 interface ScenarioResult {
   readonly scenario: string;

@@ -17,20 +17,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import * as path from 'node:path';
-import { FAULT_SCENARIOS, Scenario, simulate, SimReport } from '../test/coherence/coherence-sim';
+import { FAULT_SCENARIOS, LayerReport, Scenario, simulate, SimReport } from '../test/coherence/coherence-sim';
 
 const SEEDS = Array.from({ length: 10 }, (_, i) => i + 1);
 const CONTROL: Scenario = { name: 'no fault (control)', durationMs: 20_000, faults: [] };
 
-interface LayerSummary {
-  reads: number;
-  staleReads: number;
-  violations: number;
-  worstStalenessMs: number;
-  /** Worst of the per-seed p99s. */
-  p99StalenessMs: number;
-  worstAfterApiWriteMs: number;
-}
+/** A layer over many seeds: sums, and the worst of the per-seed figures (p99 included). */
+type LayerSummary = LayerReport;
 
 function summarise(reports: readonly SimReport[], layer: 'data' | 'edge'): LayerSummary {
   return {
