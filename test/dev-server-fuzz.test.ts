@@ -15,19 +15,19 @@ import { parseAnswer, rawExchange, RawAnswer } from './support/raw-http';
 const REPO = path.join(__dirname, '..');
 const TSX = path.join(REPO, 'node_modules', '.bin', 'tsx');
 
-let child: ChildProcess;
-let port: number;
-let output = '';
+interface DevServer {
+  child: ChildProcess;
+  port: number;
+  output: () => string;
+}
 
-beforeAll(async () => {
-  child = spawn(
-    TSX,
-    ['scripts/dev.ts', '--port', '0', '--no-watch', '--headers-timeout-ms', '400', '--request-timeout-ms', '1500', '--max-connections', '300'],
-    { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+/** Starts `npm run dev` (tsx scripts/dev.ts) on a free port with the extra flags `args`. */
+async function startDevServer(args: string[]): Promise<DevServer> {
+  const child = spawn(TSX, ['scripts/dev.ts', '--port', '0', '--no-watch', ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
   child.stdout!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-200_000)));
   child.stderr!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-200_000)));
-  port = await new Promise<number>((resolve, reject) => {
+  const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`dev server did not start:\n${output}`)), 30_000);
     const check = () => {
       const match = /Listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output);
@@ -39,19 +39,34 @@ beforeAll(async () => {
     child.stdout!.on('data', check);
     child.once('exit', (code) => reject(new Error(`dev server exited with ${code}:\n${output}`)));
   });
-}, 40_000);
+  return { child, port, output: () => output };
+}
 
-afterAll(async () => {
-  if (child && child.exitCode === null) {
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
+async function stopDevServer(server: DevServer | undefined): Promise<void> {
+  if (server && server.child.exitCode === null) {
+    const exited = new Promise((r) => server.child.once('exit', r));
+    server.child.kill('SIGTERM');
     await exited;
   }
-});
+}
+
+// Short timeouts so the slow-client test runs in seconds; the 500-connection test runs on its
+// own server with the default timeouts (below), since a busy machine can stall a burst of
+// accepts past 400 ms and turn served requests into honest but unwanted 408s.
+let server: DevServer;
+let child: ChildProcess;
+let port: number;
+
+beforeAll(async () => {
+  server = await startDevServer(['--headers-timeout-ms', '400', '--request-timeout-ms', '1500', '--max-connections', '300']);
+  ({ child, port } = server);
+}, 40_000);
+
+afterAll(() => stopDevServer(server));
 
 /** Resident memory of the dev server process, in MB (Linux). */
-function rssMb(): number {
-  const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+function rssMb(pid = child.pid): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]) / 1024;
 }
 
@@ -153,32 +168,48 @@ test('slow clients are answered 408 and disconnected, not held', async () => {
   await expectAlive();
 });
 
-test('500 concurrent connections: each gets an answer (served, or a JSON 503 over the cap); memory stays bounded', async () => {
-  const before = rssMb();
-  const answers = await Promise.all(
-    Array.from(
-      { length: 500 },
-      (_, i) =>
-        new Promise<RawAnswer>((resolve) => {
-          const socket = net.connect(port, '127.0.0.1');
-          let text = '';
-          socket.setTimeout(20_000, () => socket.destroy());
-          socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
-          socket.on('error', () => undefined);
-          socket.on('close', () => resolve(parseAnswer(text, true)));
-          socket.on('connect', () => socket.write(`GET /items/c${i % 50} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`));
-        }),
-    ),
-  );
-  const statuses = new Map<number | undefined, number>();
-  for (const answer of answers) {
-    statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
-    if (answer.status !== 200) expectJsonError(answer.status, answer.headers['content-type'], answer.body);
-  }
-  expect([...statuses.keys()].every((s) => s === 404 || s === 503)).toBe(true);
-  expect(statuses.get(404) ?? 0).toBeGreaterThan(0);
-  await expectAlive();
-  // 500 connections and the 11 MB bodies above must not leave the process much bigger.
-  expect(rssMb() - before).toBeLessThan(150);
-  expect(output).not.toMatch(/FATAL|heap out of memory|EMFILE/);
+test('the hostile requests above left no fatal error in the server output', () => {
+  expect(server.output()).toMatch(/Listening on/);
+  expect(server.output()).not.toMatch(/FATAL|heap out of memory|EMFILE|Unhandled|uncaught/i);
+});
+
+describe('on a server with the default timeouts', () => {
+  let burst: DevServer;
+  beforeAll(async () => {
+    burst = await startDevServer(['--max-connections', '300']);
+  }, 40_000);
+  afterAll(() => stopDevServer(burst));
+
+  test('500 concurrent connections: each gets an answer (served, or a JSON 503 over the cap); memory stays bounded', async () => {
+    const before = rssMb(burst.child.pid);
+    const answers = await Promise.all(
+      Array.from(
+        { length: 500 },
+        (_, i) =>
+          new Promise<RawAnswer>((resolve) => {
+            const socket = net.connect(burst.port, '127.0.0.1');
+            let text = '';
+            // Only a hang reaches this: the server's own timeouts (10 s headers) answer first.
+            socket.setTimeout(60_000, () => socket.destroy());
+            socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+            socket.on('error', () => undefined);
+            socket.on('close', () => resolve(parseAnswer(text, true)));
+            socket.on('connect', () => socket.write(`GET /items/c${i % 50} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`));
+          }),
+      ),
+    );
+    const statuses = new Map<number | undefined, number>();
+    for (const answer of answers) {
+      statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
+      if (answer.status !== 200) expectJsonError(answer.status, answer.headers['content-type'], answer.body);
+    }
+    // Unknown items are served (404) or refused over the cap (503); the map shows what else came.
+    expect([...statuses.keys()].filter((s) => s !== 404 && s !== 503)).toEqual([]);
+    expect(statuses.get(404) ?? 0).toBeGreaterThan(0);
+    const health = await fetch(`http://127.0.0.1:${burst.port}/health`);
+    expect(health.status).toBe(200);
+    // 500 connections must not leave the process much bigger.
+    expect(rssMb(burst.child.pid) - before).toBeLessThan(150);
+    expect(burst.output()).not.toMatch(/FATAL|heap out of memory|EMFILE/);
+  }, 120_000);
 });
