@@ -34,6 +34,37 @@ export function countingLoader<T>(value: T | (() => T), delayMs = 0): { load: ()
   };
 }
 
+/**
+ * A loader that does not return until `open()`. Who answered while it was held shows who did not
+ * wait for it: an order, which a slow scheduler cannot break the way a wall-clock budget can.
+ */
+export function gatedLoader<T>(value: T | (() => T)): { load: () => Promise<T>; calls: () => number; open: () => void } {
+  let calls = 0;
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  return {
+    load: async () => {
+      calls += 1;
+      await gate;
+      return typeof value === 'function' ? (value as () => T)() : value;
+    },
+    calls: () => calls,
+    open: () => open(),
+  };
+}
+
+/**
+ * Waits until `condition()` holds. `hangMs` only turns a hang into a failure with a message; it
+ * is not a timing claim (the default is far beyond any scheduler stall).
+ */
+export async function waitUntil(condition: () => boolean, what: string, hangMs = 20_000): Promise<void> {
+  const deadline = Date.now() + hangMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`still waiting after ${hangMs} ms: ${what}`);
+    await sleep(5);
+  }
+}
+
 export function cacheOver(store: CacheStore, options: Partial<CacheClientOptions> = {}): CacheClient {
   return new CacheClient({ ttlSeconds: 60, jitter: 0, store, ...options });
 }

@@ -35,12 +35,10 @@ interface WorkerResult {
   readonly loads: number;
   readonly owners: number[];
   readonly code: number | null;
-  readonly exitedMs: number;
 }
 
 function runWorker(env: NodeJS.ProcessEnv, args: string[]): Promise<WorkerResult> {
   return new Promise((resolve, reject) => {
-    const started = Date.now();
     const child = spawn(process.execPath, [worker, ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
@@ -52,7 +50,7 @@ function runWorker(env: NodeJS.ProcessEnv, args: string[]): Promise<WorkerResult
       clearTimeout(killer);
       try {
         const parsed = JSON.parse(out.trim()) as { loads: number; owners: number[] };
-        resolve({ ...parsed, code, exitedMs: Date.now() - started });
+        resolve({ ...parsed, code });
       } catch {
         reject(new Error(`worker exited ${code} without a result: ${out}\n${err}`));
       }
@@ -72,9 +70,9 @@ describe.each(['redis', 'memcached'] as const)('%s: 4 processes x 50 concurrent 
     const owners = new Set(results.flatMap((r) => r.owners));
     expect(owners.size).toBe(1);
     for (const r of results) {
+      // Exited by itself without close(): a connection kept alive would hold the process until
+      // runWorker's 15 s SIGKILL (code null). No wall-clock budget: a busy machine can be slow.
       expect(r.code).toBe(0);
-      // Exited without close(): start-up + 1.5 s wait + load, not a connection's keep-alive.
-      expect(r.exitedMs).toBeLessThan(6000);
     }
   });
 });
