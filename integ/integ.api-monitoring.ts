@@ -32,8 +32,9 @@ dashboard.expect(ExpectedResult.objectLike({ DashboardName: monitoring.dashboard
 
 const alarmNames = Object.values(monitoring.alarms).map((a) => a.alarmName);
 const alarms = integ.assertions.awsApiCall('CloudWatch', 'describeAlarms', { AlarmNames: alarmNames });
+// Every alarm of the construct, each notifying the topic it created.
 alarms.expect(ExpectedResult.objectLike({
-  MetricAlarms: Match.arrayWith([Match.objectLike({ AlarmActions: [monitoring.alarmTopic!.topicArn] })]),
+  MetricAlarms: alarmNames.map(() => Match.objectLike({ AlarmActions: [monitoring.alarmTopic!.topicArn] })),
 }));
 
 // One request, then its metric in the namespace (EMF metrics appear within a few minutes).
