@@ -5,7 +5,7 @@
  * ("Cloud assembly schema version mismatch"); integ-runner has no option to skip that check.
  *
  *   npx tsx scripts/integ-verify.ts              # synthesize every integ/integ.*.ts, compare with its snapshot
- *   npx tsx scripts/integ-verify.ts --update     # rewrite the snapshots (after reading the diff)
+ *   npx tsx scripts/integ-verify.ts --update     # rewrite the snapshots that differ (after reading the diff)
  *   npx tsx scripts/integ-verify.ts integ.catalog.ts [--update]   # some cases only
  *
  * Each case is synthesized as integ-runner synthesizes it (its app command from integ.config.json,
@@ -67,6 +67,10 @@ function synth(testFile: string, outdir: string): void {
   if (result.status !== 0) {
     throw new Error(`synth of ${testFile} failed (exit ${result.status}):\n${result.stderr || result.stdout}`);
   }
+  // integ-runner synthesizes such a case again with dummy lookup context; not reproduced here.
+  if ((JSON.parse(fs.readFileSync(path.join(outdir, 'integ.json'), 'utf8')) as { enableLookups?: boolean }).enableLookups) {
+    throw new Error(`${testFile} sets enableLookups, which scripts/integ-verify.ts does not support: keep integ cases environment-agnostic`);
+  }
 }
 
 function main(): number {
@@ -83,42 +87,53 @@ function main(): number {
   let failed = 0;
   try {
     for (const testFile of cases) {
-      const started = Date.now();
-      const snapshotDir = path.join(integDir, `${testFile}.snapshot`);
-      const secs = (): string => `${((Date.now() - started) / 1000).toFixed(1)}s`;
-      if (update) {
-        synth(testFile, snapshotDir);
-        cleanSnapshot(snapshotDir);
-        console.log(`  UPDATED    ${testFile} ${secs()}`);
-        continue;
-      }
-      if (!fs.existsSync(snapshotDir)) {
-        console.log(`  NEW        ${testFile}: no snapshot (integ/${testFile}.snapshot)`);
+      try {
+        failed += verifyCase(testFile, update, tmp) ? 0 : 1;
+      } catch (e) {
         failed++;
-        continue;
+        console.log(`  ERROR      ${testFile}: ${(e as Error).message}`);
       }
-      const actualDir = path.join(tmp, testFile);
-      synth(testFile, actualDir);
-      cleanSnapshot(actualDir);
-      const failures = diffAssemblies(snapshotDir, actualDir);
-      if (failures.length === 0) {
-        console.log(`  UNCHANGED  ${testFile} ${secs()}`);
-        continue;
-      }
-      failed++;
-      console.log(`  CHANGED    ${testFile} ${secs()}`);
-      for (const f of failures) console.log(`    ${f.stack}: ${f.message}`);
     }
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
   if (failed > 0) {
-    console.log(`\n${failed} of ${cases.length} integ snapshot(s) differ. If the change is intended, read the diff, then:\n` +
+    console.log(`\n${failed} of ${cases.length} integ snapshot(s) differ or failed. If a change is intended, read the diff, then:\n` +
       '  npx tsx scripts/integ-verify.ts --update   (and commit integ/*.snapshot)');
     return 1;
   }
-  console.log(`\n${cases.length} integ snapshot(s) ${update ? 'written' : 'match'}`);
+  console.log(`\n${cases.length} integ snapshot(s) ${update ? 'up to date' : 'match'}`);
   return 0;
+}
+
+/** One case: rewrite its snapshot (update) or compare a fresh synth with it; false when it differs. */
+function verifyCase(testFile: string, update: boolean, tmp: string): boolean {
+  const started = Date.now();
+  const snapshotDir = path.join(integDir, `${testFile}.snapshot`);
+  const secs = (): string => `${((Date.now() - started) / 1000).toFixed(1)}s`;
+  if (!update && !fs.existsSync(snapshotDir)) {
+    console.log(`  NEW        ${testFile}: no snapshot (integ/${testFile}.snapshot)`);
+    return false;
+  }
+  const actualDir = path.join(tmp, testFile);
+  synth(testFile, actualDir);
+  cleanSnapshot(actualDir);
+  const failures = fs.existsSync(snapshotDir) ? diffAssemblies(snapshotDir, actualDir) : [{ stack: testFile, message: 'new' }];
+  if (failures.length === 0) {
+    // Kept as is, even with --update: the assertion salts would otherwise churn every snapshot.
+    console.log(`  UNCHANGED  ${testFile} ${secs()}`);
+    return true;
+  }
+  if (update) {
+    // Replaced only after a successful synth: a broken case keeps its last good snapshot.
+    fs.rmSync(snapshotDir, { recursive: true, force: true });
+    fs.cpSync(actualDir, snapshotDir, { recursive: true });
+    console.log(`  UPDATED    ${testFile} ${secs()}`);
+    return true;
+  }
+  console.log(`  CHANGED    ${testFile} ${secs()}`);
+  for (const f of failures) console.log(`    ${f.stack}: ${f.message}`);
+  return false;
 }
 
 process.exitCode = main();
