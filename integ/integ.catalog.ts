@@ -1,12 +1,12 @@
 /**
- * The sample app deployed for real: `npx integ-runner --directory integ` with AWS credentials
- * deploys it, runs the assertions below and destroys it. CI runs integ-runner without
- * credentials: it synthesizes and compares with the committed snapshot, and only a changed
- * snapshot would lead to a deployment (which then fails for want of credentials).
+ * The sample app, every construct together (CacheableApi with a Valkey serverless data cache,
+ * EdgeCache, CacheSync, ApiMonitoring), deployed for real by `npx integ-runner` with AWS
+ * credentials. CI verifies the committed snapshot without deploying (scripts/integ-verify.ts).
  */
-import { App, RemovalPolicy } from 'aws-cdk-lib';
+import { App, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
 import { CatalogStack } from '../lib/sample';
+import { itemEvent } from './support';
 
 const app = new App();
 const stack = new CatalogStack(app, 'IntegCatalog', { tableRemovalPolicy: RemovalPolicy.DESTROY });
@@ -14,32 +14,22 @@ const integ = new IntegTest(app, 'Catalog', {
   testCases: [stack],
   // Asset hashes follow every handler change; the templates' shape is what the snapshot guards.
   diffAssets: false,
+  // The snapshot keeps templates, not bundled code; a changed snapshot deploys fresh.
+  stackUpdateWorkflow: false,
 });
 
 const itemId = 'integ-lamp';
-/** An API Gateway REST (v1) proxy event, as the stage would send it to the route's function. */
-const proxyEvent = (method: string, body?: unknown) => ({
-  httpMethod: method,
-  resource: '/items/{id}',
-  path: `/items/${itemId}`,
-  pathParameters: { id: itemId },
-  queryStringParameters: null,
-  headers: { 'content-type': 'application/json', accept: 'application/json' },
-  body: body === undefined ? null : JSON.stringify(body),
-  isBase64Encoded: false,
-  requestContext: { requestId: `integ-${method.toLowerCase()}`, httpMethod: method, resourcePath: '/items/{id}', stage: 'v1' },
-});
 
 // A write must be visible on the next read: PUT invalidates the data cache before answering.
 const write = integ.assertions.invokeFunction({
   functionName: stack.api.functionFor('PUT /items/{id}').functionName,
-  payload: JSON.stringify(proxyEvent('PUT', { name: 'Integ lamp', price: 12.5 })),
+  payload: JSON.stringify(itemEvent('PUT', itemId, { name: 'Integ lamp', price: 12.5 })),
 });
 write.expect(ExpectedResult.objectLike({ StatusCode: 200, Payload: Match.stringLikeRegexp('"statusCode":200') }));
 
 const read = integ.assertions.invokeFunction({
   functionName: stack.api.functionFor('GET /items/{id}').functionName,
-  payload: JSON.stringify(proxyEvent('GET')),
+  payload: JSON.stringify(itemEvent('GET', itemId)),
 });
 read.expect(ExpectedResult.objectLike({ StatusCode: 200, Payload: Match.stringLikeRegexp('Integ lamp') }));
 
@@ -50,4 +40,15 @@ firstView.expect(ExpectedResult.objectLike({ status: 200 }));
 const secondView = integ.assertions.httpApiCall(url);
 secondView.expect(ExpectedResult.objectLike({ status: 200, headers: { 'x-cache': ['Hit from cloudfront'] } }));
 
-write.next(read).next(firstView).next(secondView.waitForAssertions());
+// CacheSync: a write straight to the table (another writer than the API) purges the data cache
+// and the edge. The item's data-cache entry (from the read above) lives 5 minutes, so seeing
+// the new name within 3 minutes takes the purge, not expiry.
+const directWrite = integ.assertions.awsApiCall('DynamoDB', 'putItem', {
+  TableName: stack.table.tableName,
+  Item: { id: { S: itemId }, name: { S: 'Integ lamp, renamed' }, price: { N: '13' }, updatedAt: { S: '2026-01-01T00:00:00.000Z' } },
+});
+const viewAfterSync = integ.assertions.httpApiCall(url);
+viewAfterSync.expect(ExpectedResult.objectLike({ status: 200, body: { name: 'Integ lamp, renamed' } }));
+
+write.next(read).next(firstView).next(secondView.waitForAssertions())
+  .next(directWrite).next(viewAfterSync.waitForAssertions({ totalTimeout: Duration.minutes(3), interval: Duration.seconds(10) }));
