@@ -1,8 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, AppProps, CfnResource, Validations } from 'aws-cdk-lib';
+import { App, AppProps, CfnResource, IPolicyValidationPlugin, Validations } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
-import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
 
 /** Context that skips asset bundling: for template-only tests (test/bundling.test.ts bundles every handler). */
 export const SKIP_BUNDLING = { 'aws:cdk:bundling-stacks': [] as string[] };
@@ -39,6 +39,11 @@ export function testApp(props: AppProps & { bundle?: boolean } = {}): App {
     ...appProps,
     context: { ...CDK_JSON_CONTEXT, ...(bundle ? {} : SKIP_BUNDLING), ...(appProps.context ?? {}) },
   });
+}
+
+/** All five rule packs of cdk-nag 3: AwsSolutions, Serverless and the regulated NIST 800-53 R5, PCI DSS 3.2.1, HIPAA Security. */
+export function allPacks(app: App): IPolicyValidationPlugin[] {
+  return [new AwsSolutionsChecks(app), new ServerlessChecks(app), new NIST80053R5Checks(app), new PCIDSS321Checks(app), new HIPAASecurityChecks(app)];
 }
 
 /** A testApp with cdk-nag's AwsSolutions and Serverless rule packs registered. */
@@ -111,7 +116,7 @@ const NAG_RULE_ID = /^(AwsSolutions|Serverless|HIPAA\.Security|NIST\.800-53\.R[4
  * but withheld, so the report holds every raw finding and each acknowledgement can be matched to
  * the findings it would have covered. Acknowledgements of other validations pass through.
  */
-export function synthWithAcknowledgementsWithheld(build: (app: App) => void): {
+export function synthWithAcknowledgementsWithheld(build: (app: App) => void, plugins?: (app: App) => IPolicyValidationPlugin[]): {
   acknowledgements: RecordedAcknowledgement[];
   violations: NagViolation[];
 } {
@@ -128,7 +133,8 @@ export function synthWithAcknowledgementsWithheld(build: (app: App) => void): {
     return recording;
   };
   try {
-    const app = nagApp();
+    const app = plugins ? testApp() : nagApp();
+    if (plugins) Validations.of(app).addPlugins(...plugins(app));
     build(app);
     return { acknowledgements, violations: synthViolations(app) };
   } finally {
