@@ -10,7 +10,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { IConstruct } from 'constructs';
 import { CompliancePolicy } from './compliance-policy';
 import { acknowledgeKitFacts } from './kit-facts';
-import { acknowledgeInPacks, EQUIVALENT_RULES } from './pack-rules';
+import { acknowledgeInPacks, EQUIVALENT_RULES, PACK_RULES } from './pack-rules';
 import { allowAccountThroughServices, allowCloudWatchLogs, allowServicePrincipal } from '../shared/key-policies';
 import { acknowledgementsOn } from '../shared/nag';
 
@@ -109,9 +109,11 @@ class ComplianceAspect implements IAspect {
    * the regulated packs' rule that checks the same fact (EQUIVALENT_RULES), on the same construct.
    */
   private carryOverAcknowledgements(node: IConstruct): void {
-    for (const [id, reason] of acknowledgementsOf(node)) {
+    const placed = acknowledgementsOf(node);
+    for (const [id, reason] of placed) {
       const rule = EQUIVALENT_RULES[id];
-      if (rule) acknowledgeInPacks(node, rule, reason);
+      // An acknowledgement placed for the regulated rule itself says more: it stays.
+      if (rule && !PACK_RULES[rule].some((pack) => placed.has(`${pack}-${rule}`))) acknowledgeInPacks(node, rule, reason);
     }
   }
 

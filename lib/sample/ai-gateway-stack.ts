@@ -6,6 +6,7 @@ import { ApiAuthorization } from '../api/api-authorization';
 import { CacheableApi } from '../api/cacheable-api';
 import { Compliance } from '../compliance/compliance';
 import { CompliancePolicy } from '../compliance/compliance-policy';
+import { acknowledgeInPacks } from '../compliance/pack-rules';
 import { ModelCacheStore, ModelRoutes } from '../ai/model-routes';
 import { ModelTarget } from '../ai/model-target';
 import { acknowledge } from '../shared/nag';
@@ -70,7 +71,15 @@ export class AiGatewayStack extends Stack {
       monitoring: { createAlarmTopic: true },
     });
     this.models.bind(this.api);
-    if (props.compliance) Compliance.apply(this, props.compliance);
+    if (props.compliance) {
+      Compliance.apply(this, props.compliance);
+      acknowledgeInPacks(
+        this.api.stage,
+        'APIGWAssociatedWithWAF',
+        'No regional web ACL, by choice of this sample: API Gateway checks every caller\'s API key against its usage plan (5 requests/s, 5,000 a day) ' +
+          'before a function runs, and the token budget caps what a key can spend; a web ACL (webAclArn) would add per-address rate rules at $5/month + $1/rule',
+      );
+    }
 
     new CfnOutput(this, 'ChatCompletionsUrl', { value: `${this.api.url}v1/chat/completions` });
     new CfnOutput(this, 'UpstreamApiKeySecret', { value: upstreamKey.secretArn });

@@ -109,7 +109,7 @@ export interface RecordedAcknowledgement {
 }
 
 /** Rule ids of the cdk-nag packs (the CDK's own CloudFormation-Validate and annotation ids are not ours to place). */
-const NAG_RULE_ID = /^(AwsSolutions|Serverless|HIPAA\.Security|NIST\.800-53\.R[45]|PCI\.DSS\.321)-/;
+const NAG_RULE_ID = /^(AwsSolutions|Serverless|HIPAA\.Security|NIST\.800[.-]53\.R[45]|PCI\.DSS\.321)-/;
 
 /**
  * Builds and synthesizes an app (cdk-nag registered) with every cdk-nag acknowledgement recorded
