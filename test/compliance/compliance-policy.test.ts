@@ -9,7 +9,10 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import { ApiAuthorization, CacheableApi } from '../../lib';
 import { Compliance, CompliancePolicy } from '../../lib/compliance';
+import { CATALOG_HANDLERS_DIR } from '../../lib/sample';
 import { allPacks, synthViolations, testApp } from '../support/nag';
 
 // The profile on resources that are not the kit's: it works on any construct under the scope.
@@ -81,4 +84,22 @@ test('an AwsSolutions acknowledgement placed with Validations.of carries its rea
   const rotation = violations.filter((v) => v.rule.endsWith('SecretsManagerRotationEnabled')).map((v) => `${v.rule} ${v.constructPath}`);
   // Only the plain secret is flagged; VendorKey's finding is covered in NIST and HIPAA alike.
   expect(rotation.sort()).toEqual(['HIPAA.Security-SecretsManagerRotationEnabled Plain/Secret/Resource', 'NIST.800.53.R5-SecretsManagerRotationEnabled Plain/Secret/Resource']);
+});
+
+test('a stage with an HTTP integration keeps its APIGWSSLEnabled finding: the client-certificate reason holds only for Lambda and MOCK integrations', () => {
+  const findingsOf = (withHttp: boolean) => {
+    const app = testApp();
+    Validations.of(app).addPlugins(...allPacks(app));
+    const stack = new Stack(app, 'Http');
+    const api = new CacheableApi(stack, 'Api', {
+      authorization: ApiAuthorization.iam(),
+      routes: { 'GET /health': { entry: path.join(CATALOG_HANDLERS_DIR, 'health.ts') } },
+      monitoring: { createAlarmTopic: true },
+    });
+    if (withHttp) api.restApi.root.addResource('legacy').addMethod('GET', new apigw.HttpIntegration('https://legacy.example.com/'), { authorizationType: apigw.AuthorizationType.IAM });
+    Compliance.apply(stack, CompliancePolicy.strict({ reservedConcurrency: 1 }));
+    return synthViolations(app).filter((v) => v.rule.endsWith('-APIGWSSLEnabled')).map((v) => v.rule).sort();
+  };
+  expect(findingsOf(false)).toEqual([]);
+  expect(findingsOf(true)).toEqual(['HIPAA.Security-APIGWSSLEnabled', 'NIST.800.53.R5-APIGWSSLEnabled', 'PCI.DSS.321-APIGWSSLEnabled']);
 });
