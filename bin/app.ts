@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { App, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
+import { CompliancePolicy } from '../lib/compliance/compliance-policy';
 import { AiGatewayStack } from '../lib/sample/ai-gateway-stack';
 import { CatalogStack } from '../lib/sample/catalog-stack';
 
@@ -11,12 +12,22 @@ const app = new App({
   // warnings alike (`npm run lint:cfn` after a synth). CDK_VALIDATION=true turns it back on.
   builtinCloudFormationValidation: process.env.CDK_VALIDATION === 'true',
 });
+const flag = (name: string) => app.node.tryGetContext(name);
+// `cdk synth -c compliance=strict`: the strict profile (lib/compliance), checked by all five packs.
+const profile = flag('compliance');
+if (profile !== undefined && profile !== 'strict') {
+  throw new Error(`context compliance: unknown profile "${profile}"; known profiles: strict`);
+}
+const compliance = profile === 'strict' ? CompliancePolicy.strict({ reservedConcurrency: 5 }) : undefined;
 new CatalogStack(app, 'CatalogStack', {
   description: 'cdk-cacheable-api sample: a product catalog API with edge, gateway and data caches',
-  gatewayCache: app.node.tryGetContext('gatewayCache') === 'true' || app.node.tryGetContext('gatewayCache') === true,
+  gatewayCache: flag('gatewayCache') === 'true' || flag('gatewayCache') === true,
+  compliance,
 });
 new AiGatewayStack(app, 'AiGatewayStack', {
   description: 'cdk-cacheable-api sample: an OpenAI-compatible AI gateway (Bedrock + upstream, answer cache, token budgets)',
+  compliance,
 });
 // Every synth is also a best-practice review: unacknowledged findings fail it.
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
+if (compliance) Validations.of(app).addPlugins(new NIST80053R5Checks(app), new PCIDSS321Checks(app), new HIPAASecurityChecks(app));

@@ -1,6 +1,5 @@
-import { ArnFormat, CfnOutput, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
@@ -14,6 +13,7 @@ import { checkCors, corsEnvironment, withCorsCacheKey } from './cors';
 import { DataCache } from '../data-cache/data-cache';
 import { EdgeCache, EdgeCacheOptions } from '../edge/edge-cache';
 import { withDefaults } from '../shared/defaults';
+import { allowCloudWatchLogs } from '../shared/key-policies';
 import { acknowledge } from '../shared/nag';
 import { checkRange, ParsedRoute, parseRouteTable } from './route-table';
 import { RouteTable } from './route-spec';
@@ -361,23 +361,4 @@ export class CacheableApi extends Construct {
       acknowledge(method, 'AwsSolutions-COG4', `Callers authenticate with ${authorization.kind === 'iam' ? 'IAM (SigV4)' : 'a Lambda authorizer'} instead of a Cognito user pool`);
     }
   }
-}
-
-/**
- * Lets CloudWatch Logs of this account and region use a key of this stack for the API's log
- * groups. An imported key cannot be changed here: its policy must already allow it.
- */
-function allowCloudWatchLogs(key: kms.IKey): void {
-  const stack = Stack.of(key);
-  key.addToResourcePolicy(
-    new iam.PolicyStatement({
-      sid: 'AllowCloudWatchLogsOfThisAccount',
-      principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
-      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-      resources: ['*'],
-      conditions: {
-        ArnLike: { 'kms:EncryptionContext:aws:logs:arn': stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
-      },
-    }),
-  );
 }

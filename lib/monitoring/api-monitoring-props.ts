@@ -75,8 +75,10 @@ export interface ApiMonitoringProps {
    */
   readonly streamFunctions?: lambda.IFunction[];
   /**
-   * Topic every alarm notifies (alarm and OK). Mutually exclusive with `createAlarmTopic`.
-   * @default - no notification unless `createAlarmTopic`
+   * Topic every alarm of this construct notifies (ALARM and OK), including alarms added after
+   * construction (an aspect wires them). Mutually exclusive with `createAlarmTopic`.
+   * @default - no notification unless `createAlarmTopic`; synth then warns once (id
+   * `cdk-cacheable-api:alarmsNotifyNobody`) that the alarms notify nobody
    */
   readonly alarmTopic?: sns.ITopic;
   /**

@@ -1,7 +1,6 @@
 import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -17,6 +16,7 @@ import type { ICacheableApi } from '../shared/cacheable-api-contract';
 import { withDefaults } from '../shared/defaults';
 import { ParsedRoute } from '../api/route-table';
 
+import { AlarmActions } from './alarm-actions';
 import { ApiMonitoringProps } from './api-monitoring-props';
 import { AlarmOptions, dataCacheSection, edgeSection, graph, SectionContext, Settings, validate } from './api-monitoring-sections';
 
@@ -69,6 +69,9 @@ export class ApiMonitoring extends Construct {
     } else if (settings.createAlarmTopic) {
       this.alarmTopic = this.newAlarmTopic();
     }
+    // Every alarm under this construct, whichever section or later addition made it.
+    if (this.alarmTopic) AlarmActions.notify(this, this.alarmTopic);
+    else AlarmActions.warnWhenSilent(this, 'alarmTopic');
 
     if (settings.cloudFrontAdditionalMetrics) {
       this.monitoringSubscription = new cloudfront.CfnMonitoringSubscription(this, 'EdgeMonitoringSubscription', {
@@ -319,11 +322,6 @@ export class ApiMonitoring extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       alarmDescription: options.description,
     });
-    if (this.alarmTopic) {
-      const action = new cwActions.SnsAction(this.alarmTopic);
-      alarm.addAlarmAction(action);
-      alarm.addOkAction(action);
-    }
     this.alarms[id] = alarm;
     this.alarmList.push(alarm);
     return alarm;

@@ -4,6 +4,9 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ApiAuthorization } from '../api/api-authorization';
 import { CacheableApi } from '../api/cacheable-api';
+import { Compliance } from '../compliance/compliance';
+import { CompliancePolicy } from '../compliance/compliance-policy';
+import { acknowledgeInPacks } from '../compliance/pack-rules';
 import { ModelCacheStore, ModelRoutes } from '../ai/model-routes';
 import { ModelTarget } from '../ai/model-target';
 import { acknowledge } from '../shared/nag';
@@ -18,6 +21,12 @@ export interface AiGatewayStackProps extends StackProps {
    * @default 200000
    */
   readonly dailyTokens?: number;
+  /**
+   * A compliance profile for every resource of the stack, e.g. `CompliancePolicy.strict()`
+   * (`cdk synth -c compliance=strict`).
+   * @default - none: the kit's defaults (AwsSolutions and Serverless packs clean)
+   */
+  readonly compliance?: CompliancePolicy;
 }
 
 /**
@@ -58,8 +67,19 @@ export class AiGatewayStack extends Stack {
       // The sample consumer's key (generated into Secrets Manager), request throttle and quota;
       // its token budget is enforced by the model routes.
       consumers: [{ name: SAMPLE_CONSUMER, throttle: { rateLimit: 5, burstLimit: 10 }, quota: { limit: 5_000, period: apigw.Period.DAY } }],
+      // Every alarm notifies a topic of its own, KMS-encrypted (subscribe the on-call to it).
+      monitoring: { createAlarmTopic: true },
     });
     this.models.bind(this.api);
+    if (props.compliance) {
+      Compliance.apply(this, props.compliance);
+      acknowledgeInPacks(
+        this.api.stage,
+        'APIGWAssociatedWithWAF',
+        'No regional web ACL, by choice of this sample: API Gateway checks every caller\'s API key against its usage plan (5 requests/s, 5,000 a day) ' +
+          'before a function runs, and the token budget caps what a key can spend; a web ACL (webAclArn) would add per-address rate rules at $5/month + $1/rule',
+      );
+    }
 
     new CfnOutput(this, 'ChatCompletionsUrl', { value: `${this.api.url}v1/chat/completions` });
     new CfnOutput(this, 'UpstreamApiKeySecret', { value: upstreamKey.secretArn });

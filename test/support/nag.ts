@@ -1,8 +1,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, AppProps, CfnResource, Validations } from 'aws-cdk-lib';
+import { App, AppProps, CfnResource, IPolicyValidationPlugin, Validations } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
-import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { NO_ALARM_TOPIC_WARNING } from '../../lib/monitoring/alarm-actions';
+import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
 
 /** Context that skips asset bundling: for template-only tests (test/bundling.test.ts bundles every handler). */
 export const SKIP_BUNDLING = { 'aws:cdk:bundling-stacks': [] as string[] };
@@ -41,10 +42,19 @@ export function testApp(props: AppProps & { bundle?: boolean } = {}): App {
   });
 }
 
+/** All five rule packs of cdk-nag 3: AwsSolutions, Serverless and the regulated NIST 800-53 R5, PCI DSS 3.2.1, HIPAA Security. */
+export function allPacks(app: App): IPolicyValidationPlugin[] {
+  return [new AwsSolutionsChecks(app), new ServerlessChecks(app), new NIST80053R5Checks(app), new PCIDSS321Checks(app), new HIPAASecurityChecks(app)];
+}
+
 /** A testApp with cdk-nag's AwsSolutions and Serverless rule packs registered. */
 export function nagApp(props: AppProps & { bundle?: boolean } = {}): App {
   const app = testApp(props);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
+  // Tests of other concerns build monitored APIs without an alarm topic; the warning itself is
+  // tested in test/compliance/alarm-actions.test.ts, and the sample's absence of it in
+  // test/compliance/sample-packs.test.ts (both build their apps without this acknowledgement).
+  Validations.of(app).acknowledge({ id: `Annotation::${NO_ALARM_TOPIC_WARNING}`, reason: 'Alarm topics are out of scope of the test that builds this app' });
   return app;
 }
 
@@ -104,14 +114,14 @@ export interface RecordedAcknowledgement {
 }
 
 /** Rule ids of the cdk-nag packs (the CDK's own CloudFormation-Validate and annotation ids are not ours to place). */
-const NAG_RULE_ID = /^(AwsSolutions|Serverless|HIPAA\.Security|NIST\.800-53\.R[45]|PCI\.DSS\.321)-/;
+const NAG_RULE_ID = /^(AwsSolutions|Serverless|HIPAA\.Security|NIST\.800[.-]53\.R[45]|PCI\.DSS\.321)-/;
 
 /**
  * Builds and synthesizes an app (cdk-nag registered) with every cdk-nag acknowledgement recorded
  * but withheld, so the report holds every raw finding and each acknowledgement can be matched to
  * the findings it would have covered. Acknowledgements of other validations pass through.
  */
-export function synthWithAcknowledgementsWithheld(build: (app: App) => void): {
+export function synthWithAcknowledgementsWithheld(build: (app: App) => void, plugins?: (app: App) => IPolicyValidationPlugin[]): {
   acknowledgements: RecordedAcknowledgement[];
   violations: NagViolation[];
 } {
@@ -128,7 +138,8 @@ export function synthWithAcknowledgementsWithheld(build: (app: App) => void): {
     return recording;
   };
   try {
-    const app = nagApp();
+    const app = plugins ? testApp() : nagApp();
+    if (plugins) Validations.of(app).addPlugins(...plugins(app));
     build(app);
     return { acknowledgements, violations: synthViolations(app) };
   } finally {
