@@ -21,6 +21,14 @@ async function missThenHit(cache: CacheClient, value: unknown): Promise<[unknown
   return [miss, hit.value, hit.outcome];
 }
 
+// Jest compares Dates by getTime() with ==, so an Invalid Date never equals itself; the cache does
+// carry it (fast-check makes them inside Maps and Sets). Same time, NaN included, is equal here.
+// (jest 30's expect has addEqualityTesters; the @types/jest in use does not declare it yet)
+type Tester = (a: unknown, b: unknown) => boolean | undefined;
+(expect as unknown as { addEqualityTesters(testers: Tester[]): void }).addEqualityTesters([
+  (a, b) => (a instanceof Date && b instanceof Date ? Object.is(a.getTime(), b.getTime()) : undefined),
+]);
+
 /** Any value fast-check can make, with the non-JSON types the default serializer carries. */
 const anyValue = fc.anything({
   withBigInt: true,
@@ -37,6 +45,8 @@ const odd = {
   map: new Map<unknown, unknown>([['a', 1], [2, { b: [3] }]]),
   set: new Set(['x', 4]),
   nan: NaN,
+  invalidDate: new Date(NaN),
+  invalidDateInside: new Map<unknown, unknown>([[new Date(NaN), new Set([new Date(NaN)])]]),
   infinity: -Infinity,
   minusZero: -0,
   big: 12345678901234567890123n,
