@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import { CfnOutput, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
@@ -24,6 +25,16 @@ export type { EdgeCacheOptions, EdgeCacheProps } from './edge-cache-props';
 
 const SIGV4_HEADERS = ['X-Amz-Date', 'X-Amz-Security-Token', 'X-Amz-Content-Sha256'];
 
+/** What a CloudFront cache policy of a route holds: TTLs in seconds and the cache key. */
+interface EdgeCachePolicySettings {
+  readonly ttl: number;
+  readonly minTtl: number;
+  readonly maxTtl: number;
+  readonly queryStrings: readonly string[];
+  readonly headers: readonly string[];
+  readonly cookies: readonly string[];
+}
+
 /**
  * A CloudFront distribution in front of a `CacheableApi`'s regional REST API.
  *
@@ -44,7 +55,7 @@ export class EdgeCache extends Construct {
   public readonly url: string;
   /** The cache behaviors derived from the route table, in precedence order. */
   public readonly behaviors: EdgeBehaviorPlan[];
-  /** Cache policy of each edge-cached route, by route key. */
+  /** Cache policy of each edge-cached route, by route key; routes with the same settings share one. */
   public readonly cachePolicies: Record<string, cloudfront.CachePolicy> = {};
   /** The security headers policy applied to every response. */
   public readonly responseHeadersPolicy: cloudfront.ResponseHeadersPolicy;
@@ -231,18 +242,13 @@ export class EdgeCache extends Construct {
       }
     }
 
-    const cachePolicy = new cloudfront.CachePolicy(this, `${route.id}CachePolicy`, {
-      comment: `Edge cache key of ${route.key}`.slice(0, 128),
-      defaultTtl: Duration.seconds(edge.ttl),
-      minTtl: Duration.seconds(edge.minTtl),
-      maxTtl: Duration.seconds(edge.maxTtl),
-      queryStringBehavior: key.queryStrings.length
-        ? cloudfront.CacheQueryStringBehavior.allowList(...key.queryStrings)
-        : cloudfront.CacheQueryStringBehavior.none(),
-      headerBehavior: keyHeaders.length ? cloudfront.CacheHeaderBehavior.allowList(...keyHeaders) : cloudfront.CacheHeaderBehavior.none(),
-      cookieBehavior: key.cookies.length ? cloudfront.CacheCookieBehavior.allowList(...key.cookies) : cloudfront.CacheCookieBehavior.none(),
-      enableAcceptEncodingGzip: true,
-      enableAcceptEncodingBrotli: true,
+    const cachePolicy = this.cachePolicyFor({
+      ttl: edge.ttl,
+      minTtl: edge.minTtl,
+      maxTtl: edge.maxTtl,
+      queryStrings: key.queryStrings,
+      headers: keyHeaders,
+      cookies: key.cookies,
     });
     this.cachePolicies[route.key] = cachePolicy;
 
@@ -253,6 +259,32 @@ export class EdgeCache extends Construct {
       cachePolicy,
       originRequestPolicy: writes.length > 0 ? this.writeOriginRequestPolicy(route, writes, keyHeaders) : undefined,
     };
+  }
+
+  /**
+   * The cache policy of these settings: one per distinct set, shared by every route that has it
+   * (an account holds 20 cache policies by default, and each is a resource), named by a hash of
+   * the settings so that adding or removing a route never renames another route's policy.
+   */
+  private cachePolicyFor(s: EdgeCachePolicySettings): cloudfront.CachePolicy {
+    const canonical = JSON.stringify([s.ttl, s.minTtl, s.maxTtl, [...s.queryStrings].sort(), [...s.headers].map((h) => h.toLowerCase()).sort(), [...s.cookies].sort()]);
+    const id = `CachePolicy${createHash('sha256').update(canonical).digest('hex').slice(0, 8).toUpperCase()}`;
+    const existing = this.node.tryFindChild(id);
+    if (existing) return existing as cloudfront.CachePolicy;
+    const list = (kind: string, names: readonly string[]) => (names.length ? `; ${kind} ${names.join(',')}` : '');
+    return new cloudfront.CachePolicy(this, id, {
+      comment: `Edge cache: TTL ${s.ttl}s (${s.minTtl}-${s.maxTtl})${list('query', s.queryStrings)}${list('headers', s.headers)}${list('cookies', s.cookies)}`.slice(0, 128),
+      defaultTtl: Duration.seconds(s.ttl),
+      minTtl: Duration.seconds(s.minTtl),
+      maxTtl: Duration.seconds(s.maxTtl),
+      queryStringBehavior: s.queryStrings.length
+        ? cloudfront.CacheQueryStringBehavior.allowList(...s.queryStrings)
+        : cloudfront.CacheQueryStringBehavior.none(),
+      headerBehavior: s.headers.length ? cloudfront.CacheHeaderBehavior.allowList(...s.headers) : cloudfront.CacheHeaderBehavior.none(),
+      cookieBehavior: s.cookies.length ? cloudfront.CacheCookieBehavior.allowList(...s.cookies) : cloudfront.CacheCookieBehavior.none(),
+      enableAcceptEncodingGzip: true,
+      enableAcceptEncodingBrotli: true,
+    });
   }
 
   /**
