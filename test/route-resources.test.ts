@@ -58,6 +58,12 @@ const alarms = (template: Template): Record<string, Json> =>
     Object.entries(template.findResources('AWS::CloudWatch::Alarm')).map(([id, a]) => [id.replace(/^ApiMonitoring(.+)Alarm[0-9A-F]{8}$/, '$1'), (a as Json).Properties]),
   );
 
+const behaviorsOf = (template: Template): Json[] =>
+  (Object.values(template.findResources('AWS::CloudFront::Distribution'))[0] as Json).Properties.DistributionConfig.CacheBehaviors;
+/** The behavior CloudFront serves `path` from: the first whose pattern matches (`*` any run of characters, `?` one). */
+const cloudFrontBehavior = (behaviors: Json[], path: string): Json | undefined =>
+  behaviors.find((b) => new RegExp(`^${(b.PathPattern as string).replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`).test(path));
+
 test('cdk-nag AwsSolutions and Serverless checks report no unacknowledged finding', () => {
   expect(findings).toEqual([]);
 });
@@ -146,20 +152,31 @@ describe('API-level alarms', () => {
 });
 
 describe('edge cache policies are shared by identical settings', () => {
-  test('20 edge-cached routes with the same settings: one cache policy behind 20 behaviors', () => {
+  test('20 edge-cached routes with the same settings: one cache policy, and two behaviors that match their paths and no other route', () => {
     t.large.resourceCountIs('AWS::CloudFront::CachePolicy', 1);
     const [policyId] = Object.keys(t.large.findResources('AWS::CloudFront::CachePolicy'));
-    const behaviors = (Object.values(t.large.findResources('AWS::CloudFront::Distribution'))[0] as Json).Properties.DistributionConfig.CacheBehaviors;
-    expect(behaviors).toHaveLength(20);
+    const behaviors = behaviorsOf(t.large);
+    expect(behaviors.map((b) => b.PathPattern)).toEqual(['/r?/*', '/r1?/*']);
     for (const b of behaviors) expect(b.CachePolicyId).toEqual({ Ref: policyId });
     expect(new Set(Object.values(large.api.edge!.cachePolicies)).size).toBe(1);
+    expect(Object.keys(large.api.edge!.cachePolicies)).toHaveLength(20);
+    // As CloudFront picks a behavior (first match in order): r0-r19 cached, r20-r39 to the default.
+    for (let i = 0; i < 40; i++) {
+      const chosen = cloudFrontBehavior(behaviors, `/r${i}/some-id`);
+      expect([i, chosen?.CachePolicyId]).toEqual([i, i < 20 ? { Ref: policyId } : undefined]);
+    }
+  });
+
+  test('routes of the same settings whose merged pattern would take another route keep a behavior each', () => {
+    // r0-r3 (60 s) cannot become /r?/* : it would also match /r4/* and /r5/* (300 s), and the rest.
+    expect(behaviorsOf(t.mixed).map((b) => b.PathPattern)).toEqual(['/r0/*', '/r1/*', '/r2/*', '/r3/*', '/r4/*', '/r5/*']);
   });
 
   test('distinct settings get distinct policies, each behind exactly the routes that have them', () => {
     const policies = t.mixed.findResources('AWS::CloudFront::CachePolicy');
     expect(Object.keys(policies)).toHaveLength(2);
     const ttlOf = (ref: { Ref: string }) => (policies[ref.Ref] as Json).Properties.CachePolicyConfig.DefaultTTL;
-    const behaviors = (Object.values(t.mixed.findResources('AWS::CloudFront::Distribution'))[0] as Json).Properties.DistributionConfig.CacheBehaviors;
+    const behaviors = behaviorsOf(t.mixed);
     const byPattern = Object.fromEntries(behaviors.map((b: Json) => [b.PathPattern, ttlOf(b.CachePolicyId)]));
     expect(byPattern).toEqual({ '/r0/*': 60, '/r1/*': 60, '/r2/*': 60, '/r3/*': 60, '/r4/*': 300, '/r5/*': 300 });
   });

@@ -14,6 +14,7 @@ import { LIMITS, ParsedRoute } from '../api/route-table';
 import { EdgeBehaviorPlan, checkHeaders, planEdgeBehaviors } from './edge-behaviors';
 import { EdgeCacheProps, validateEdgeCacheProps } from './edge-cache-props';
 import { createLogBuckets } from './edge-log-buckets';
+import { edgeCacheSettingsKey, mergeCachedBehaviors } from './edge-cache-behavior-merge';
 import { edgeInvalidationPaths, edgePathPattern } from './invalidation-paths';
 
 // The invalidation-path helpers live in ./invalidation-paths; their names stay exported here.
@@ -40,6 +41,8 @@ interface EdgeCachePolicySettings {
  *
  * - One cache behavior per edge-cached route, with a cache policy built from the route's
  *   spec (TTLs, and exactly its key query strings, headers and cookies), gzip and Brotli.
+ *   Routes with the same settings share the policy, and their behavior too where one path
+ *   pattern can hold them and no other route (`/r?/*` for `/r0/*` ... `/r9/*`).
  * - Everything else (writes, uncached and authenticated routes) goes through the default
  *   behavior: caching disabled, every viewer header but `Host` forwarded.
  * - HTTPS only (HTTP redirected), HTTP/2 and HTTP/3, TLS 1.2 to the origin, security
@@ -77,7 +80,7 @@ export class EdgeCache extends Construct {
     const api = props.api;
     this.api = api;
 
-    this.behaviors = planEdgeBehaviors(api.routes);
+    this.behaviors = mergeCachedBehaviors(planEdgeBehaviors(api.routes), api.routes);
     if (this.behaviors.length > EDGE_LIMITS.maxCacheBehaviors) {
       throw new Error(
         `routes: the route table needs ${this.behaviors.length} cache behaviors; CloudFront allows ${EDGE_LIMITS.maxCacheBehaviors} per distribution by default`,
@@ -242,7 +245,7 @@ export class EdgeCache extends Construct {
       }
     }
 
-    const cachePolicy = this.cachePolicyFor({
+    const cachePolicy = this.cachePolicyFor(edgeCacheSettingsKey(route, keyHeaders), {
       ttl: edge.ttl,
       minTtl: edge.minTtl,
       maxTtl: edge.maxTtl,
@@ -250,7 +253,7 @@ export class EdgeCache extends Construct {
       headers: keyHeaders,
       cookies: key.cookies,
     });
-    this.cachePolicies[route.key] = cachePolicy;
+    for (const cached of plan.cachedRoutes ?? [route]) this.cachePolicies[cached.key] = cachePolicy;
 
     return {
       ...uncached,
@@ -262,12 +265,11 @@ export class EdgeCache extends Construct {
   }
 
   /**
-   * The cache policy of these settings: one per distinct set, shared by every route that has it
-   * (an account holds 20 cache policies by default, and each is a resource), named by a hash of
-   * the settings so that adding or removing a route never renames another route's policy.
+   * The cache policy of these settings: one per distinct set (`canonical`), shared by every route
+   * that has it (an account holds 20 cache policies by default, and each is a resource), named by
+   * a hash of the settings so that adding or removing a route never renames another's policy.
    */
-  private cachePolicyFor(s: EdgeCachePolicySettings): cloudfront.CachePolicy {
-    const canonical = JSON.stringify([s.ttl, s.minTtl, s.maxTtl, [...s.queryStrings].sort(), [...s.headers].map((h) => h.toLowerCase()).sort(), [...s.cookies].sort()]);
+  private cachePolicyFor(canonical: string, s: EdgeCachePolicySettings): cloudfront.CachePolicy {
     const id = `CachePolicy${createHash('sha256').update(canonical).digest('hex').slice(0, 8).toUpperCase()}`;
     const existing = this.node.tryFindChild(id);
     if (existing) return existing as cloudfront.CachePolicy;
