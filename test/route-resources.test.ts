@@ -36,6 +36,8 @@ function ownGroup(scope: FixtureScope, key: string): ec2.ISecurityGroup {
   const id = `Own${key.replace(/[^A-Za-z0-9]/g, '')}`;
   return new ec2.SecurityGroup(scope.stack, id, { vpc: scope.dataCache.vpc, description: `${key} alone` });
 }
+/** GET and PUT on each of 6 paths, the GETs edge-cached: the writes share each cached behavior. */
+const withWrites = routeTableStack(app, 'RoutesWithWrites', { routes: 12, methods: ['GET', 'PUT'], apiProps: { monitoring: false } });
 const unshared = routeTableStack(app, 'RoutesUnshared', { routes: 3, apiProps: { shareDataCacheSecurityGroup: false, monitoring: false } });
 
 const findings = synthFindings(app);
@@ -44,6 +46,7 @@ const t = {
   small: Template.fromStack(small.stack),
   mixed: Template.fromStack(mixed.stack),
   unshared: Template.fromStack(unshared.stack),
+  withWrites: Template.fromStack(withWrites.stack),
 };
 const resourceCount = (template: Template) => Object.keys(template.toJSON().Resources).length;
 const logicalId = (stack: typeof large.stack, construct: { node: { defaultChild?: unknown } }) => stack.getLogicalId(construct.node.defaultChild as any);
@@ -170,6 +173,14 @@ describe('edge cache policies are shared by identical settings', () => {
   test('routes of the same settings whose merged pattern would take another route keep a behavior each', () => {
     // r0-r3 (60 s) cannot become /r?/* : it would also match /r4/* and /r5/* (300 s), and the rest.
     expect(behaviorsOf(t.mixed).map((b) => b.PathPattern)).toEqual(['/r0/*', '/r1/*', '/r2/*', '/r3/*', '/r4/*', '/r5/*']);
+  });
+
+  test('behaviors whose writes need the same forwarding share one origin request policy', () => {
+    const behaviors = behaviorsOf(t.withWrites);
+    expect(behaviors.map((b) => b.PathPattern)).toEqual(['/r0/*', '/r1/*', '/r2/*', '/r3/*', '/r4/*', '/r5/*']); // writes share them: no merge
+    t.withWrites.resourceCountIs('AWS::CloudFront::OriginRequestPolicy', 1);
+    const [policyId] = Object.keys(t.withWrites.findResources('AWS::CloudFront::OriginRequestPolicy'));
+    for (const b of behaviors) expect(b).toMatchObject({ OriginRequestPolicyId: { Ref: policyId }, AllowedMethods: expect.arrayContaining(['PUT']) });
   });
 
   test('distinct settings get distinct policies, each behind exactly the routes that have them', () => {

@@ -292,7 +292,8 @@ export class EdgeCache extends Construct {
   /**
    * What the writes sharing a cached behavior need beyond its cache key: their declared
    * headers and query strings, `Content-Type` (the request model is chosen by it), for IAM the
-   * other SigV4 headers, and `X-Api-Key` for writes that require an API key.
+   * other SigV4 headers, and `X-Api-Key` for writes that require an API key. Behaviors whose
+   * writes need the same share one policy.
    */
   private writeOriginRequestPolicy(route: ParsedRoute, writes: ParsedRoute[], keyHeaders: string[]): cloudfront.OriginRequestPolicy {
     const keyed = new Set(keyHeaders.map((h) => h.toLowerCase()));
@@ -321,11 +322,18 @@ export class EdgeCache extends Construct {
         `routes: the writes sharing ${edgePathPattern(route.path)} (${writes.map((w) => w.key).join(', ')}) declare more than ${EDGE_LIMITS.maxOriginRequestParts} headers or query strings beyond the cache key`,
       );
     }
-    return new cloudfront.OriginRequestPolicy(this, `${route.id}WriteRequestPolicy`, {
-      comment: `Forwards what the writes sharing ${edgePathPattern(route.path)} need`.slice(0, 128),
-      headerBehavior: headers.size ? cloudfront.OriginRequestHeaderBehavior.allowList(...headers.values()) : cloudfront.OriginRequestHeaderBehavior.none(),
-      queryStringBehavior: queryStrings.size
-        ? cloudfront.OriginRequestQueryStringBehavior.allowList(...queryStrings)
+    // One policy per distinct content, shared like the cache policies (an account holds 20 of each).
+    const headerList = [...headers.values()];
+    const queryList = [...queryStrings];
+    const canonical = JSON.stringify([[...headers.keys()].sort(), [...queryList].sort()]);
+    const id = `WriteRequestPolicy${createHash('sha256').update(canonical).digest('hex').slice(0, 8).toUpperCase()}`;
+    const existing = this.node.tryFindChild(id);
+    if (existing) return existing as cloudfront.OriginRequestPolicy;
+    return new cloudfront.OriginRequestPolicy(this, id, {
+      comment: `Forwards to writes on cached paths: headers ${headerList.join(',')}${queryList.length ? `; query ${queryList.join(',')}` : ''}`.slice(0, 128),
+      headerBehavior: headerList.length ? cloudfront.OriginRequestHeaderBehavior.allowList(...headerList) : cloudfront.OriginRequestHeaderBehavior.none(),
+      queryStringBehavior: queryList.length
+        ? cloudfront.OriginRequestQueryStringBehavior.allowList(...queryList)
         : cloudfront.OriginRequestQueryStringBehavior.none(),
       cookieBehavior: cloudfront.OriginRequestCookieBehavior.none(),
     });
