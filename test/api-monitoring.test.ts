@@ -74,6 +74,7 @@ full.monitoring.addStreamFunctions([lambda.Function.fromFunctionName(full.stack,
 const redis = monitoredStack(app, 'MonitoringRedis', {
   engine: DataCacheEngine.replicationGroup({ numCacheClusters: 3 }),
   monitoring: {
+    routeAlarms: true,
     distributionId: 'E2EXAMPLE',
     period: Duration.minutes(1),
     evaluationPeriods: 5,
@@ -93,6 +94,7 @@ const redis = monitoredStack(app, 'MonitoringRedis', {
 /** Memcached, given as a plain object; own Service and namespace. */
 const memcached = monitoredStack(app, 'MonitoringMemcached', {
   engine: DataCacheEngine.memcached(),
+  routes: { ...ROUTE_TABLE, 'GET /items': { ...ROUTE_TABLE['GET /items'], alarms: true } },
   monitoring: { dataCache: { engineName: 'memcached', cacheName: 'catalog-mc' }, serviceName: 'catalog', metricsNamespace: 'Shop/Api' },
 });
 
@@ -176,9 +178,14 @@ test('cdk-nag AwsSolutions and Serverless checks report no unacknowledged findin
 });
 
 describe('alarms', () => {
-  test('the default set: API 5xx rate and p99 latency, errors and throttles per route, hit ratio per cached read', () => {
+  test('the default set is API-level: 5xx rate, p99 latency, Lambda errors and throttles summed over the route functions', () => {
     const alarms = alarmsOf(templates.minimal);
-    expect(Object.keys(alarms).sort()).toEqual(
+    expect(Object.keys(alarms).sort()).toEqual(['FunctionErrors1', 'FunctionThrottles1', 'LatencyP99', 'ServerErrorRate']);
+    expect(Object.keys(minimal.monitoring.alarms).sort()).toEqual(Object.keys(alarms).sort());
+  });
+
+  test('routeAlarms: errors and throttles per route, hit ratio per cached read, and no sums', () => {
+    expect(Object.keys(alarmsOf(templates.redis)).filter((id) => !/^(DataCache|DataPurge)/.test(id)).sort()).toEqual(
       [
         'ServerErrorRate',
         'LatencyP99',
@@ -187,7 +194,16 @@ describe('alarms', () => {
         'GetItemsByIdDataCacheHitRatio',
       ].sort(),
     );
-    expect(Object.keys(minimal.monitoring.alarms).sort()).toEqual(Object.keys(alarms).sort());
+  });
+
+  test("a route's alarms option: that route has its own alarms, the others stay in the sums", () => {
+    const alarms = alarmsOf(templates.memcached);
+    expect(Object.keys(alarms).filter((id) => id.startsWith('GetItems'))).toEqual(
+      expect.arrayContaining(['GetItemsErrors', 'GetItemsThrottles', 'GetItemsDataCacheHitRatio']),
+    );
+    expect(Object.keys(alarms).filter((id) => id.startsWith('GetItems')).sort()).toEqual(['GetItemsDataCacheHitRatio', 'GetItemsErrors', 'GetItemsThrottles']);
+    expect(alarms.FunctionErrors1.Metrics.filter((m: any) => m.MetricStat)).toHaveLength(ROUTES.length - 1);
+    expect(JSON.stringify(alarms.FunctionErrors1.Metrics)).not.toContain(memcached.stack.getLogicalId(memcached.api.functions['GET /items'].node.defaultChild as any));
   });
 
   test('missing data never alarms, and every alarm is M of N over the default period', () => {
@@ -223,33 +239,52 @@ describe('alarms', () => {
     expect(metricOf(alarm)).toMatchObject({ Namespace: 'AWS/ApiGateway', MetricName: 'Latency', Stat: 'p99', Period: 300 });
   });
 
-  test('Lambda errors and throttles of each route function', () => {
+  test('Lambda errors and throttles: one sum over the route functions, each id bound to a distinct function', () => {
     const alarms = alarmsOf(templates.minimal);
     const functions = templates.minimal.findResources('AWS::Lambda::Function');
+    const fnIdOf = (routeKey: string) => Object.keys(functions).find((id) => (functions[id] as any).Properties.Environment?.Variables?.ROUTE_KEY === routeKey);
+    for (const [alarmId, metric, prefix] of [['FunctionErrors1', 'Errors', 'e'], ['FunctionThrottles1', 'Throttles', 't']]) {
+      const alarm = alarms[alarmId];
+      expect(alarm).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+      const stats = alarm.Metrics.filter((m: any) => m.MetricStat);
+      expect(alarm.Metrics.find((m: any) => m.Expression)).toMatchObject({ Expression: `SUM([${stats.map((m: any) => m.Id).join(', ')}])`, ReturnData: true });
+      // Every route function once, each under its own id (an id read twice would hide another function).
+      expect(stats.map((m: any) => m.Id)).toEqual(ROUTES.map((_, i) => `${prefix}${i}`));
+      expect(stats.map((m: any) => m.MetricStat)).toEqual(
+        ROUTES.map((routeKey) => ({ Metric: { Namespace: 'AWS/Lambda', MetricName: metric, Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnIdOf(routeKey) } }] }, Period: 300, Stat: 'Sum' })),
+      );
+      expect(alarm.AlarmDescription).toContain(ROUTES.join(', '));
+    }
+  });
+
+  test('routeAlarms: Lambda errors and throttles of each route function on their own', () => {
+    const alarms = alarmsOf(templates.redis);
+    const functions = templates.redis.findResources('AWS::Lambda::Function');
     for (const [i, routeKey] of ROUTES.entries()) {
       const fnId = Object.keys(functions).find((id) => (functions[id] as any).Properties.Environment?.Variables?.ROUTE_KEY === routeKey);
       expect(fnId).toBeDefined();
       for (const metric of ['Errors', 'Throttles']) {
         const alarm = alarms[`${ROUTE_IDS[i]}${metric}`];
         expect(alarm).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
-        expect(metricOf(alarm)).toEqual({ Namespace: 'AWS/Lambda', MetricName: metric, Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnId } }], Stat: 'Sum', Period: 300 });
+        expect(metricOf(alarm)).toEqual({ Namespace: 'AWS/Lambda', MetricName: metric, Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnId } }], Stat: 'Sum', Period: 60 });
       }
     }
+    expect(alarms.FunctionErrors1).toBeUndefined();
   });
 
-  test('data-cache hit ratio of each cached read from the EMF counters, held at 100 without enough lookups', () => {
-    const alarm = alarmsOf(templates.minimal).GetItemsByIdDataCacheHitRatio;
-    expect(alarm).toMatchObject({ ComparisonOperator: 'LessThanThreshold', Threshold: 50, TreatMissingData: 'notBreaching' });
+  test('routeAlarms: data-cache hit ratio of each cached read from the EMF counters, held at 100 without enough lookups', () => {
+    const alarm = alarmsOf(templates.redis).GetItemsByIdDataCacheHitRatio;
+    expect(alarm).toMatchObject({ ComparisonOperator: 'LessThanThreshold', Threshold: 70, TreatMissingData: 'notBreaching' });
     const expression = alarm.Metrics.find((m: any) => m.Expression).Expression;
     expect(expression).toMatch(/^IF\(\(h\d \+ s\d \+ m\d \+ e\d \+ b\d\) >= 20, 100 \* \(h\d \+ s\d\) \/ \(h\d \+ s\d \+ m\d \+ e\d \+ b\d\), 100\)$/);
     const counters = alarm.Metrics.filter((m: any) => m.MetricStat).map((m: any) => m.MetricStat);
     expect(counters.map((c: any) => c.Metric.MetricName).sort()).toEqual(['DataCacheBypass', 'DataCacheError', 'DataCacheHit', 'DataCacheMiss', 'DataCacheStale']);
     for (const c of counters) {
-      expect(c).toMatchObject({ Stat: 'Sum', Period: 300 });
+      expect(c).toMatchObject({ Stat: 'Sum', Period: 60 });
       expect(c.Metric.Namespace).toBe('CacheableApi');
       expect(c.Metric.Dimensions).toEqual([
         { Name: 'Route', Value: 'GET /items/{id}' },
-        { Name: 'Service', Value: 'MonitoringMinimal' },
+        { Name: 'Service', Value: 'MonitoringRedis' },
       ]);
     }
     // Each id is bound to its counter: hits and stale answers count as served from the cache;
@@ -260,7 +295,9 @@ describe('alarms', () => {
     expect(evaluateAlarm(alarm, { DataCacheHit: 0, DataCacheStale: 0, DataCacheMiss: 19, DataCacheError: 0, DataCacheBypass: 0 })).toBe(100); // < 20 lookups
     expect(evaluateAlarm(alarm, { DataCacheHit: 0, DataCacheStale: 0, DataCacheMiss: 0, DataCacheError: 15, DataCacheBypass: 5 })).toBe(0); // unreachable cache
     // Writes carry data-cache settings only to invalidate: no hit ratio for them.
-    expect(alarmsOf(templates.minimal).PutItemsByIdDataCacheHitRatio).toBeUndefined();
+    expect(alarmsOf(templates.redis).PutItemsByIdDataCacheHitRatio).toBeUndefined();
+    // Without alarms of their own, the cached reads have their hit ratio on the dashboard only.
+    expect(alarmsOf(templates.minimal).GetItemsByIdDataCacheHitRatio).toBeUndefined();
   });
 
   test('a given topic receives alarm and OK notifications of every alarm', () => {
@@ -390,7 +427,7 @@ describe('dashboard', () => {
     const expressions = ratio.metrics.filter((m: any) => m[0].expression).map((m: any) => m[0].label);
     expect(expressions).toEqual(['GET /items', 'GET /items/{id}']);
     expect(ratio.yAxis.left).toMatchObject({ min: 0, max: 100 });
-    expect(widgetByTitle(body, 'Alarms').alarms).toHaveLength(12);
+    expect(widgetByTitle(body, 'Alarms').alarms).toHaveLength(4);
   });
 
   test('serverless cache and CloudFront with additional metrics (us-east-1, Region Global)', () => {

@@ -292,7 +292,11 @@ export class ModelRoutes extends Construct {
       modelsJson,
       authorization,
       cacheTtl: inVpc ? cacheTtl : undefined,
-      chatFunction: props.chatFunction,
+      // A network identity of its own: the Bedrock endpoint opens to it alone, not to every
+      // data-cache client sharing the API's security group.
+      chatFunction: inVpc
+        ? { securityGroups: [new ec2.SecurityGroup(this, 'ChatSecurityGroup', { vpc: props.dataCache!.vpc, description: 'Chat-completions function' })], ...props.chatFunction }
+        : props.chatFunction,
       requireApiKey: props.apiKeyRequired ?? MODEL_ROUTES_DEFAULTS.apiKeyRequired,
     });
     this.chatRouteKey = `POST ${prefix}/chat/completions`;

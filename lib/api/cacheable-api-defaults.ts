@@ -10,6 +10,8 @@ export const CACHEABLE_API_DEFAULTS = {
   /** The account's logging role is one setting per account and region: not the API's to own. */
   cloudWatchRole: false,
   gatewayCacheSize: '0.5',
+  /** One security group and one cache ingress rule for every data-cache client function. */
+  shareDataCacheSecurityGroup: true,
   apiName: undefined as string | undefined,
   cors: undefined as apigw.CorsOptions | undefined,
   functionDefaults: undefined as import('../functions/stateless-function').StatelessFunctionOptions | undefined,

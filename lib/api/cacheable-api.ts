@@ -1,5 +1,6 @@
 import { CfnOutput, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
@@ -11,6 +12,7 @@ import { ApiMonitoring, ApiMonitoringOptions } from '../monitoring/api-monitorin
 import { CACHEABLE_API_DEFAULTS } from './cacheable-api-defaults';
 import { checkCors, corsEnvironment, withCorsCacheKey } from './cors';
 import { DataCache } from '../data-cache/data-cache';
+import { routeFunctionOptions, sharedDataCacheClientGroup } from './data-cache-clients';
 import { EdgeCache, EdgeCacheOptions } from '../edge/edge-cache';
 import { withDefaults } from '../shared/defaults';
 import { allowCloudWatchLogs } from '../shared/key-policies';
@@ -128,6 +130,14 @@ export interface CacheableApiProps {
    * @default - none; a route with `cache.data` is then a synth error
    */
   readonly dataCache?: DataCache;
+  /**
+   * Put the functions of data-cached routes in one shared security group, opened to the cache by
+   * one ingress rule, instead of a group and a rule per function (two resources per route). A
+   * rule added to one of these functions' `connections` then applies to all of them: a route
+   * that needs its own rules sets `function.securityGroups`, which always wins.
+   * @default true
+   */
+  readonly shareDataCacheSecurityGroup?: boolean;
 }
 
 /**
@@ -156,6 +166,8 @@ export class CacheableApi extends Construct {
   public readonly consumers?: ApiConsumers;
   /** The account's API Gateway logging setting, only with `cloudWatchRole: true`. */
   public readonly accountLogging?: ApiGatewayAccountLogging;
+  /** The security group the data-cache client functions share (`shareDataCacheSecurityGroup`). */
+  public readonly dataCacheClients?: ec2.ISecurityGroup;
 
   constructor(scope: Construct, id: string, props: CacheableApiProps) {
     super(scope, id);
@@ -240,6 +252,7 @@ export class CacheableApi extends Construct {
       validateRequestBody: true,
     });
 
+    this.dataCacheClients = sharedDataCacheClientGroup(this, this.routes, settings.functionDefaults, props.dataCache, settings.shareDataCacheSecurityGroup);
     for (const route of this.routes) {
       this.addRoute(route, authorizationOf(route), validator, settings.functionDefaults, props);
     }
@@ -295,10 +308,10 @@ export class CacheableApi extends Construct {
     props: CacheableApiProps,
   ): void {
     const dataCache = props.dataCache;
-    const fnOptions = { ...functionDefaults, ...route.options.function };
+    const fnOptions = routeFunctionOptions(route, functionDefaults);
     const cacheClient = route.cache.data && dataCache;
     const fn = new StatelessFunction(this, `${route.id}Function`, {
-      ...(cacheClient ? { vpc: cacheClient.vpc, vpcSubnets: cacheClient.functionSubnets } : {}),
+      ...(cacheClient ? { vpc: cacheClient.vpc, vpcSubnets: cacheClient.functionSubnets, securityGroups: this.dataCacheClients && [this.dataCacheClients] } : {}),
       ...fnOptions,
       define: { ...(cacheClient ? cacheClient.bundlingDefine : {}), ...fnOptions.define },
       entry: route.options.entry,

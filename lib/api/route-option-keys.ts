@@ -19,6 +19,7 @@ const ROUTE_OPTIONS: KeysOf<RouteOptions> = {
   authorization: true,
   requireApiKey: true,
   responseTransferMode: true,
+  alarms: true,
 };
 const REQUEST: KeysOf<RouteRequestSpec> = { queryStrings: true, headers: true, bodySchema: true, maxBodyBytes: true };
 const CACHE: KeysOf<RouteCacheSpec> = { edge: true, gateway: true, data: true, key: true };

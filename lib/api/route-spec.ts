@@ -197,6 +197,13 @@ export interface RouteOptions {
    * @default apigw.ResponseTransferMode.BUFFERED
    */
   readonly responseTransferMode?: apigw.ResponseTransferMode;
+  /**
+   * Alarms of this route's own (ApiMonitoring): Lambda errors and throttles of its function and,
+   * on a data-cached read, its hit ratio. Without them the route's function is watched by the
+   * API-level alarms that sum errors and throttles over up to 10 functions.
+   * @default - the monitoring's `routeAlarms` (false)
+   */
+  readonly alarms?: boolean;
 }
 
 /** A route table: `'<METHOD> /path/{param}'` to the route's options. */

@@ -68,3 +68,24 @@ function removeRedundantProviderDependency(stack: Stack): void {
     handler.removeResourceDependency(role);
   }
 }
+
+/** What `newCacheClientGroup` needs of a DataCache. */
+export interface CacheClientGroupTarget {
+  readonly vpc: ec2.IVpc;
+  readonly connections: ec2.Connections;
+  readonly engineName: string;
+}
+
+/**
+ * A security group in the cache's VPC for functions that share one network identity, with the
+ * cache port opened from it by a single ingress rule: `grantConnect()` of a function in this
+ * group then finds the rule in place and adds none. Egress stays open, as on a function's
+ * automatic group: the subnets are isolated, so it reaches only the VPC and its endpoints.
+ * A rule later added to one member's `connections` applies to every member; a function that
+ * needs rules of its own needs a group of its own.
+ */
+export function newCacheClientGroup(cache: CacheClientGroupTarget, scope: Construct, id: string, description: string): ec2.SecurityGroup {
+  const group = new ec2.SecurityGroup(scope, id, { vpc: cache.vpc, allowAllOutbound: true, description });
+  cache.connections.allowDefaultPortFrom(group, `${cache.engineName} cache clients: ${group.node.path}`.slice(0, 255));
+  return group;
+}

@@ -6,8 +6,14 @@ import { EDGE_LIMITS } from './edge-cache-defaults';
 export interface EdgeBehaviorPlan {
   /** CloudFront path pattern, e.g. `/items/*`. */
   readonly pathPattern: string;
-  /** The edge-cached GET route served by this behavior, if any. */
+  /** The edge-cached GET route served by this behavior, if any (the first, when several share it). */
   readonly cachedRoute?: ParsedRoute;
+  /**
+   * Every edge-cached GET route this behavior serves: several when routes with the same cache
+   * settings share one behavior (`mergeCachedBehaviors`).
+   * @default - `cachedRoute` alone
+   */
+  readonly cachedRoutes?: ParsedRoute[];
   /** Every route whose path maps to this pattern. */
   readonly routes: ParsedRoute[];
 }
@@ -102,8 +108,11 @@ function comparePatterns(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Whether some path matches both CloudFront patterns (`*` matches any characters, `/` included). */
-function globsIntersect(a: string, b: string): boolean {
+/**
+ * Whether some path matches both CloudFront patterns (`*` matches any characters, `/` included;
+ * `?` exactly one).
+ */
+export function globsIntersect(a: string, b: string): boolean {
   const memo = new Map<string, boolean>();
   const go = (i: number, j: number): boolean => {
     const key = `${i},${j}`;
@@ -113,7 +122,7 @@ function globsIntersect(a: string, b: string): boolean {
     if (i === a.length && j === b.length) result = true;
     else if (i < a.length && a[i] === '*') result = go(i + 1, j) || (j < b.length && go(i, j + 1));
     else if (j < b.length && b[j] === '*') result = go(i, j + 1) || (i < a.length && go(i + 1, j));
-    else result = i < a.length && j < b.length && a[i] === b[j] && go(i + 1, j + 1);
+    else result = i < a.length && j < b.length && (a[i] === b[j] || a[i] === '?' || b[j] === '?') && go(i + 1, j + 1);
     memo.set(key, result);
     return result;
   };

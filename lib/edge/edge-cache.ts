@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import { CfnOutput, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
@@ -13,6 +14,7 @@ import { LIMITS, ParsedRoute } from '../api/route-table';
 import { EdgeBehaviorPlan, checkHeaders, planEdgeBehaviors } from './edge-behaviors';
 import { EdgeCacheProps, validateEdgeCacheProps } from './edge-cache-props';
 import { createLogBuckets } from './edge-log-buckets';
+import { edgeCacheSettingsKey, mergeCachedBehaviors } from './edge-cache-behavior-merge';
 import { edgeInvalidationPaths, edgePathPattern } from './invalidation-paths';
 
 // The invalidation-path helpers live in ./invalidation-paths; their names stay exported here.
@@ -24,11 +26,23 @@ export type { EdgeCacheOptions, EdgeCacheProps } from './edge-cache-props';
 
 const SIGV4_HEADERS = ['X-Amz-Date', 'X-Amz-Security-Token', 'X-Amz-Content-Sha256'];
 
+/** What a CloudFront cache policy of a route holds: TTLs in seconds and the cache key. */
+interface EdgeCachePolicySettings {
+  readonly ttl: number;
+  readonly minTtl: number;
+  readonly maxTtl: number;
+  readonly queryStrings: readonly string[];
+  readonly headers: readonly string[];
+  readonly cookies: readonly string[];
+}
+
 /**
  * A CloudFront distribution in front of a `CacheableApi`'s regional REST API.
  *
  * - One cache behavior per edge-cached route, with a cache policy built from the route's
  *   spec (TTLs, and exactly its key query strings, headers and cookies), gzip and Brotli.
+ *   Routes with the same settings share the policy, and their behavior too where one path
+ *   pattern can hold them and no other route (`/r?/*` for `/r0/*` ... `/r9/*`).
  * - Everything else (writes, uncached and authenticated routes) goes through the default
  *   behavior: caching disabled, every viewer header but `Host` forwarded.
  * - HTTPS only (HTTP redirected), HTTP/2 and HTTP/3, TLS 1.2 to the origin, security
@@ -44,7 +58,7 @@ export class EdgeCache extends Construct {
   public readonly url: string;
   /** The cache behaviors derived from the route table, in precedence order. */
   public readonly behaviors: EdgeBehaviorPlan[];
-  /** Cache policy of each edge-cached route, by route key. */
+  /** Cache policy of each edge-cached route, by route key; routes with the same settings share one. */
   public readonly cachePolicies: Record<string, cloudfront.CachePolicy> = {};
   /** The security headers policy applied to every response. */
   public readonly responseHeadersPolicy: cloudfront.ResponseHeadersPolicy;
@@ -66,7 +80,7 @@ export class EdgeCache extends Construct {
     const api = props.api;
     this.api = api;
 
-    this.behaviors = planEdgeBehaviors(api.routes);
+    this.behaviors = mergeCachedBehaviors(planEdgeBehaviors(api.routes), api.routes);
     if (this.behaviors.length > EDGE_LIMITS.maxCacheBehaviors) {
       throw new Error(
         `routes: the route table needs ${this.behaviors.length} cache behaviors; CloudFront allows ${EDGE_LIMITS.maxCacheBehaviors} per distribution by default`,
@@ -231,20 +245,15 @@ export class EdgeCache extends Construct {
       }
     }
 
-    const cachePolicy = new cloudfront.CachePolicy(this, `${route.id}CachePolicy`, {
-      comment: `Edge cache key of ${route.key}`.slice(0, 128),
-      defaultTtl: Duration.seconds(edge.ttl),
-      minTtl: Duration.seconds(edge.minTtl),
-      maxTtl: Duration.seconds(edge.maxTtl),
-      queryStringBehavior: key.queryStrings.length
-        ? cloudfront.CacheQueryStringBehavior.allowList(...key.queryStrings)
-        : cloudfront.CacheQueryStringBehavior.none(),
-      headerBehavior: keyHeaders.length ? cloudfront.CacheHeaderBehavior.allowList(...keyHeaders) : cloudfront.CacheHeaderBehavior.none(),
-      cookieBehavior: key.cookies.length ? cloudfront.CacheCookieBehavior.allowList(...key.cookies) : cloudfront.CacheCookieBehavior.none(),
-      enableAcceptEncodingGzip: true,
-      enableAcceptEncodingBrotli: true,
+    const cachePolicy = this.cachePolicyFor(edgeCacheSettingsKey(route, keyHeaders), {
+      ttl: edge.ttl,
+      minTtl: edge.minTtl,
+      maxTtl: edge.maxTtl,
+      queryStrings: key.queryStrings,
+      headers: keyHeaders,
+      cookies: key.cookies,
     });
-    this.cachePolicies[route.key] = cachePolicy;
+    for (const cached of plan.cachedRoutes ?? [route]) this.cachePolicies[cached.key] = cachePolicy;
 
     return {
       ...uncached,
@@ -256,9 +265,35 @@ export class EdgeCache extends Construct {
   }
 
   /**
+   * The cache policy of these settings: one per distinct set (`canonical`), shared by every route
+   * that has it (an account holds 20 cache policies by default, and each is a resource), named by
+   * a hash of the settings so that adding or removing a route never renames another's policy.
+   */
+  private cachePolicyFor(canonical: string, s: EdgeCachePolicySettings): cloudfront.CachePolicy {
+    const id = `CachePolicy${createHash('sha256').update(canonical).digest('hex').slice(0, 8).toUpperCase()}`;
+    const existing = this.node.tryFindChild(id);
+    if (existing) return existing as cloudfront.CachePolicy;
+    const list = (kind: string, names: readonly string[]) => (names.length ? `; ${kind} ${names.join(',')}` : '');
+    return new cloudfront.CachePolicy(this, id, {
+      comment: `Edge cache: TTL ${s.ttl}s (${s.minTtl}-${s.maxTtl})${list('query', s.queryStrings)}${list('headers', s.headers)}${list('cookies', s.cookies)}`.slice(0, 128),
+      defaultTtl: Duration.seconds(s.ttl),
+      minTtl: Duration.seconds(s.minTtl),
+      maxTtl: Duration.seconds(s.maxTtl),
+      queryStringBehavior: s.queryStrings.length
+        ? cloudfront.CacheQueryStringBehavior.allowList(...s.queryStrings)
+        : cloudfront.CacheQueryStringBehavior.none(),
+      headerBehavior: s.headers.length ? cloudfront.CacheHeaderBehavior.allowList(...s.headers) : cloudfront.CacheHeaderBehavior.none(),
+      cookieBehavior: s.cookies.length ? cloudfront.CacheCookieBehavior.allowList(...s.cookies) : cloudfront.CacheCookieBehavior.none(),
+      enableAcceptEncodingGzip: true,
+      enableAcceptEncodingBrotli: true,
+    });
+  }
+
+  /**
    * What the writes sharing a cached behavior need beyond its cache key: their declared
    * headers and query strings, `Content-Type` (the request model is chosen by it), for IAM the
-   * other SigV4 headers, and `X-Api-Key` for writes that require an API key.
+   * other SigV4 headers, and `X-Api-Key` for writes that require an API key. Behaviors whose
+   * writes need the same share one policy.
    */
   private writeOriginRequestPolicy(route: ParsedRoute, writes: ParsedRoute[], keyHeaders: string[]): cloudfront.OriginRequestPolicy {
     const keyed = new Set(keyHeaders.map((h) => h.toLowerCase()));
@@ -287,11 +322,18 @@ export class EdgeCache extends Construct {
         `routes: the writes sharing ${edgePathPattern(route.path)} (${writes.map((w) => w.key).join(', ')}) declare more than ${EDGE_LIMITS.maxOriginRequestParts} headers or query strings beyond the cache key`,
       );
     }
-    return new cloudfront.OriginRequestPolicy(this, `${route.id}WriteRequestPolicy`, {
-      comment: `Forwards what the writes sharing ${edgePathPattern(route.path)} need`.slice(0, 128),
-      headerBehavior: headers.size ? cloudfront.OriginRequestHeaderBehavior.allowList(...headers.values()) : cloudfront.OriginRequestHeaderBehavior.none(),
-      queryStringBehavior: queryStrings.size
-        ? cloudfront.OriginRequestQueryStringBehavior.allowList(...queryStrings)
+    // One policy per distinct content, shared like the cache policies (an account holds 20 of each).
+    const headerList = [...headers.values()];
+    const queryList = [...queryStrings];
+    const canonical = JSON.stringify([[...headers.keys()].sort(), [...queryList].sort()]);
+    const id = `WriteRequestPolicy${createHash('sha256').update(canonical).digest('hex').slice(0, 8).toUpperCase()}`;
+    const existing = this.node.tryFindChild(id);
+    if (existing) return existing as cloudfront.OriginRequestPolicy;
+    return new cloudfront.OriginRequestPolicy(this, id, {
+      comment: `Forwards to writes on cached paths: headers ${headerList.join(',')}${queryList.length ? `; query ${queryList.join(',')}` : ''}`.slice(0, 128),
+      headerBehavior: headerList.length ? cloudfront.OriginRequestHeaderBehavior.allowList(...headerList) : cloudfront.OriginRequestHeaderBehavior.none(),
+      queryStringBehavior: queryList.length
+        ? cloudfront.OriginRequestQueryStringBehavior.allowList(...queryList)
         : cloudfront.OriginRequestQueryStringBehavior.none(),
       cookieBehavior: cloudfront.OriginRequestCookieBehavior.none(),
     });

@@ -43,6 +43,8 @@ export const API_MONITORING_DEFAULTS = {
   serverErrorRatePercent: 1,
   minRequestsForErrorRate: 20,
   latencyP99: Duration.seconds(2),
+  /** API-level sums instead of three alarms per route (issue 16: 123 alarms at 40 routes). */
+  routeAlarms: false,
   functionErrors: 1,
   functionThrottles: 1,
   dataCacheHitRatioPercent: 50,

@@ -120,18 +120,29 @@ export interface ApiMonitoringProps {
    */
   readonly latencyP99?: Duration;
   /**
-   * Lambda errors of a route function in a period (timeouts, crashes, init failures: the handler
-   * wrapper already turns exceptions into 500s) from which its alarm goes off.
+   * Give every route alarms of its own: Lambda errors and throttles of its function, and the
+   * data-cache hit ratio of a cached read (three alarms per route). Off, those functions are
+   * watched by API-level alarms that sum errors and throttles over up to 10 functions each
+   * (`FunctionErrors1`, `FunctionThrottles1`, ...), and hit ratios only on the dashboard. A
+   * route's `alarms` option overrides this for that route.
+   * @default false
+   */
+  readonly routeAlarms?: boolean;
+  /**
+   * Lambda errors in a period (timeouts, crashes, init failures: the handler wrapper already
+   * turns exceptions into 500s) from which an alarm goes off: summed over the functions of an
+   * API-level alarm, or of one function for a route with alarms of its own.
    * @default 1
    */
   readonly functionErrors?: number;
   /**
-   * Throttled invocations of a route function in a period from which its alarm goes off.
+   * Throttled invocations in a period from which an alarm goes off, counted as `functionErrors` is.
    * @default 1
    */
   readonly functionThrottles?: number;
   /**
-   * Data-cache hit ratio of a cached route, in percent, below which its alarm goes off.
+   * Data-cache hit ratio of a cached read with alarms of its own (`routeAlarms` or the route's
+   * `alarms`), in percent, below which its alarm goes off.
    * @default 50
    */
   readonly dataCacheHitRatioPercent?: number;

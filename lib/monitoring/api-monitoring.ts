@@ -19,6 +19,7 @@ import { ParsedRoute } from '../api/route-table';
 import { AlarmActions } from './alarm-actions';
 import { ApiMonitoringProps } from './api-monitoring-props';
 import { AlarmOptions, dataCacheSection, edgeSection, graph, SectionContext, Settings, validate } from './api-monitoring-sections';
+import { chunked, sumOf } from './api-monitoring-alarms';
 
 export * from './api-monitoring-props';
 
@@ -170,6 +171,8 @@ export class ApiMonitoring extends Construct {
     const errors: cloudwatch.IMetric[] = [];
     const throttles: cloudwatch.IMetric[] = [];
     const concurrency: cloudwatch.IMetric[] = [];
+    /** Functions whose errors and throttles only the API-level sums watch, once each. */
+    const summed = new Map<lambda.Function, string[]>();
     for (const route of this.api.routes) {
       const fn = this.functionOf(route);
       const label = route.key;
@@ -179,6 +182,10 @@ export class ApiMonitoring extends Construct {
       errors.push(fnErrors);
       throttles.push(fnThrottles);
       concurrency.push(fn.metric('ConcurrentExecutions', { statistic: 'Maximum', period, label }));
+      if (!this.hasRouteAlarms(route)) {
+        summed.set(fn, [...(summed.get(fn) ?? []), route.key]);
+        continue;
+      }
       this.addAlarm(`${route.id}Errors`, fnErrors, {
         threshold: this.settings.functionErrors,
         comparison: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -190,12 +197,33 @@ export class ApiMonitoring extends Construct {
         description: `${route.key}: ${this.settings.functionThrottles}+ throttled invocations per period (concurrency exhausted)`,
       });
     }
+    // The other functions are watched in sums of up to 10 (CloudWatch's per-alarm limit): a few
+    // alarms per API instead of two per route; the graphs above still tell which route it was.
+    chunked([...summed]).forEach((group, i) => {
+      const routes = group.flatMap(([, keys]) => keys).join(', ');
+      const fns = group.map(([fn]) => fn);
+      this.addAlarm(`FunctionErrors${i + 1}`, sumOf('e', fns.map((fn) => fn.metricErrors({ statistic: 'Sum', period })), period, 'Lambda errors'), {
+        threshold: this.settings.functionErrors,
+        comparison: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        description: `${this.settings.functionErrors}+ Lambda errors (timeouts, crashes, init failures) per period, summed over ${routes}`.slice(0, 1024),
+      });
+      this.addAlarm(`FunctionThrottles${i + 1}`, sumOf('t', fns.map((fn) => fn.metricThrottles({ statistic: 'Sum', period })), period, 'Lambda throttles'), {
+        threshold: this.settings.functionThrottles,
+        comparison: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        description: `${this.settings.functionThrottles}+ throttled invocations per period (concurrency exhausted), summed over ${routes}`.slice(0, 1024),
+      });
+    });
     return [
       graph('Function duration p99 (ms)', duration, 6),
       graph('Function errors', errors, 6),
       graph('Function throttles', throttles, 6),
       graph('Function concurrency (max)', concurrency, 6),
     ];
+  }
+
+  /** Whether a route has alarms of its own: its `alarms` option, else `routeAlarms`. */
+  private hasRouteAlarms(route: ParsedRoute): boolean {
+    return route.options.alarms ?? this.settings.routeAlarms;
   }
 
   // ----------------------------------------------------------------------------------------
@@ -243,6 +271,8 @@ export class ApiMonitoring extends Construct {
     const cached = this.api.routes.filter((r) => r.cache.data && r.method === 'GET');
     const ratios = cached.map((route, i) => {
       const ratio = this.hitRatio(route, i);
+      // Five metrics each: no sum over routes fits an alarm, so only routes that ask get one.
+      if (!this.hasRouteAlarms(route)) return ratio;
       this.addAlarm(`${route.id}DataCacheHitRatio`, ratio, {
         threshold: this.settings.dataCacheHitRatioPercent,
         comparison: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,

@@ -100,7 +100,10 @@ describe('data-cache store: the chat function in the isolated VPC reaches Bedroc
     });
     const ingress = template.findResources('AWS::EC2::SecurityGroupIngress', { Properties: { FromPort: 443, ToPort: 443 } });
     expect(Object.keys(ingress)).toHaveLength(1);
-    expect(JSON.stringify(ingress)).toContain('ApiPostV1ChatCompletionsFunction');
+    // From the chat function's own group, not the group the API's other data-cache clients share.
+    const chat = Object.values(template.findResources('AWS::Lambda::Function')).find((f: any) => f.Properties.Environment?.Variables?.ROUTE_KEY === 'POST /v1/chat/completions') as any;
+    expect(Object.values(ingress).map((r: any) => r.Properties.SourceSecurityGroupId)).toEqual(chat.Properties.VpcConfig.SecurityGroupIds);
+    expect(JSON.stringify(chat.Properties.VpcConfig.SecurityGroupIds)).toContain('ChatSecurityGroup');
     const endpointGroups = template.findResources('AWS::EC2::SecurityGroup', { Properties: { GroupDescription: Match.stringLikeRegexp('BedrockRuntimeEndpoint') } });
     for (const g of Object.values(endpointGroups) as any[]) expect(g.Properties.SecurityGroupIngress ?? []).toEqual([]);
   });
