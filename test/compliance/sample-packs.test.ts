@@ -37,7 +37,7 @@ describe('default sample (AwsSolutions, Serverless)', () => {
 
   test('every alarm notifies the sample\'s KMS-encrypted topic on ALARM and OK', () => {
     const alarms = resourcesOf(defaultStacks, 'AWS::CloudWatch::Alarm');
-    expect(alarms.length).toBeGreaterThan(20);
+    expect(alarms.length).toBeGreaterThanOrEqual(10); // API-level alarms plus the stream and AI alarms: not a vacuous "every"
     for (const alarm of alarms) {
       expect({ alarm: alarm.id, actions: alarm.Properties.AlarmActions }).toEqual({ alarm: alarm.id, actions: [{ Ref: expect.stringMatching(/^ApiMonitoringAlarmTopic/) }] });
       expect(alarm.Properties.OKActions).toEqual(alarm.Properties.AlarmActions);
