@@ -55,6 +55,7 @@ const customApi = new CacheableApi(custom, 'Api', { routes: PRODUCT_ROUTES, auth
   forwardAuthorizationToWrites: true,
   originVerification: {
     headerName: 'x-cdn-verify',
+    rotation: false,
     secretVersionId: VERSION_NEW,
     previousSecretVersionId: VERSION_OLD,
     managedRulesAction: 'count',
@@ -498,8 +499,8 @@ describe('invalid props throw, naming the prop', () => {
     // The spoofable regional rate limit is gone; setting it says where the real one lives.
     expect(attempt({ originVerification: { rateLimit: 500 } })).toThrow(/^originVerification.rateLimit was removed: .*X-Forwarded-For.*EdgeWebAcl/);
     expect(attempt({ originVerification: { managedRulesAction: 'allow' as unknown as 'count' } })).toThrow(/^originVerification.managedRulesAction/);
-    expect(attempt({ originVerification: { secretVersionId: 'v2' } })).toThrow(/^originVerification.secretVersionId must be a Secrets Manager version id/);
-    expect(attempt({ originVerification: { secretVersionId: VERSION_NEW, previousSecretVersionId: VERSION_NEW } })).toThrow(
+    expect(attempt({ originVerification: { rotation: false, secretVersionId: 'v2' } })).toThrow(/^originVerification.secretVersionId must be a Secrets Manager version id/);
+    expect(attempt({ originVerification: { rotation: false, secretVersionId: VERSION_NEW, previousSecretVersionId: VERSION_NEW } })).toThrow(
       /^originVerification.previousSecretVersionId must differ/,
     );
     expect(attempt({ originVerification: { logDestinationArn: 'arn:aws:logs:eu-west-1:111122223333:log-group:api-logs' } })).toThrow(
