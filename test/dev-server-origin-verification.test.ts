@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { newHeaderValue, rotate, RotationEvent } from '../lambda/rotation/origin-verify-rotation';
 import { secretOriginVerification } from '../dev/origin-verification';
+import { parseDevArgs } from '../dev/main';
 import { createDevServer, DevServer } from '../dev/server';
 import { Moto, startMoto } from './ai/support/moto';
 import { originWorld, OriginWorld } from './rotation/origin-moto';
@@ -106,4 +107,13 @@ test('after the next rotation the value of two rotations ago is refused once the
   expect(await status(v0)).toBe(403);
   expect(await status(v1)).toBe(200);
   expect(await status(v2)).toBe(200);
+});
+
+test('npm run dev: --origin-secret turns the check on, --secrets-endpoint points it at a local Secrets Manager', () => {
+  expect(parseDevArgs(['--origin-secret', 'origin-verify', '--secrets-endpoint', 'http://127.0.0.1:5000'])).toMatchObject({
+    originSecret: 'origin-verify',
+    secretsEndpoint: 'http://127.0.0.1:5000',
+  });
+  expect(parseDevArgs([]).originSecret).toBeUndefined();
+  expect(() => parseDevArgs(['--secrets-endpoint', 'http://127.0.0.1:5000'])).toThrow('--secrets-endpoint needs --origin-secret');
 });
