@@ -6,6 +6,8 @@ import type { ApiAuthorization } from '../lib/api/api-authorization';
 import type { ApiConsumer } from '../lib/api/api-consumers';
 import type { DevConsumer } from './api-keys';
 import { checkReachable, localDynamoDb, localRedis, MEMORY_TABLE } from './local-backends';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { secretOriginVerification } from './origin-verification';
 import { createDevServer, DevDataPurge, DevServer } from './server';
 import { DEV_MODEL_ARGS, DevModelCliOptions, parseDevModelArgs, withDevModelRoutes } from './model-cli';
 
@@ -31,6 +33,10 @@ Options:
   --cors <origin>         allow a browser origin, as CacheableApi's cors (repeatable)
   --no-watch              do not reload handlers on changes
   --no-edge-cache         do not emulate CloudFront's cache
+  --origin-secret <id>    refuse (403) requests whose x-origin-verify is not a value of this
+                          origin-verify secret (AWSCURRENT, AWSPREVIOUS, AWSPENDING), as the
+                          regional web ACL does; send the header as CloudFront would
+  --secrets-endpoint <url>  Secrets Manager endpoint for --origin-secret, e.g. moto_server's
   --model-upstream <url>  OpenAI-compatible server behind the model alias "upstream", e.g.
                           http://127.0.0.1:11434/v1 (key from MODEL_UPSTREAM_API_KEY if set)
   --model-name <name>     model name sent to --model-upstream (default "default")
@@ -54,6 +60,8 @@ export interface DevCliOptions {
   readonly corsOrigins: string[];
   readonly watch: boolean;
   readonly edgeCache: boolean;
+  readonly originSecret?: string;
+  readonly secretsEndpoint?: string;
   readonly models: DevModelCliOptions;
   readonly headersTimeoutMs?: number;
   readonly requestTimeoutMs?: number;
@@ -79,6 +87,8 @@ export function parseDevArgs(argv: readonly string[]): DevCliOptions {
       cors: { type: 'string', multiple: true },
       'no-watch': { type: 'boolean' },
       'no-edge-cache': { type: 'boolean' },
+      'origin-secret': { type: 'string' },
+      'secrets-endpoint': { type: 'string' },
       ...DEV_MODEL_ARGS,
       'headers-timeout-ms': { type: 'string' },
       'request-timeout-ms': { type: 'string' },
@@ -89,6 +99,7 @@ export function parseDevArgs(argv: readonly string[]): DevCliOptions {
   const port = values.port === undefined ? 3000 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0 to 65535, got "${values.port}"`);
   if (values.table !== undefined && values.dynamodb === undefined) throw new Error('--table needs --dynamodb');
+  if (values['secrets-endpoint'] !== undefined && values['origin-secret'] === undefined) throw new Error('--secrets-endpoint needs --origin-secret');
   const env: Record<string, string> = {};
   for (const pair of values.env ?? []) {
     const eq = pair.indexOf('=');
@@ -114,6 +125,8 @@ export function parseDevArgs(argv: readonly string[]): DevCliOptions {
     corsOrigins: values.cors ?? [],
     watch: !values['no-watch'],
     edgeCache: !values['no-edge-cache'],
+    originSecret: values['origin-secret'],
+    secretsEndpoint: values['secrets-endpoint'],
     models: parseDevModelArgs(values),
     headersTimeoutMs: positiveInteger('--headers-timeout-ms', values['headers-timeout-ms']),
     requestTimeoutMs: positiveInteger('--request-timeout-ms', values['request-timeout-ms']),
@@ -212,6 +225,12 @@ export async function runDevCli(argv: readonly string[], out: (line: string) => 
       environment,
       watch: options.watch,
       edgeCache: options.edgeCache,
+      originVerification: options.originSecret
+        ? secretOriginVerification({
+            secrets: new SecretsManagerClient({ endpoint: options.secretsEndpoint, region: process.env.AWS_REGION ?? 'us-east-1' }),
+            secretId: options.originSecret,
+          })
+        : undefined,
       headersTimeoutMs: options.headersTimeoutMs,
       requestTimeoutMs: options.requestTimeoutMs,
       maxConnections: options.maxConnections,

@@ -28,6 +28,7 @@ import { HandlerLoader, RequireModule, SourceWatch, watchSources } from './handl
 import { createLambdaContext } from './lambda-context';
 import { DevApiKeys, DevConsumer } from './api-keys';
 import { gatewayErrorCorsHeaders, preflightHeaders } from './cors';
+import { DevOriginVerification } from './origin-verification';
 import { DevStageCache, stageCacheKey } from './stage-cache';
 import { isStreamingRoute, serveStreaming } from './response-streaming';
 import { hardenServer, HttpHardeningOptions, isRefused, resolveHardening, routingMethod, serverOptions } from './http-hardening';
@@ -57,6 +58,13 @@ export const DATA_CACHE_RUNTIME = path.join(__dirname, '..', 'lambda', 'runtime'
 export const LAMBDA_SOURCES = path.join(__dirname, '..', 'lambda');
 
 /** Data-cache keys and groups a write invalidates, as CacheSync's data purge does (`{param}` from the write's path). */
+/** The web ACL's answer to a request without an accepted origin-verify value (lib/edge/origin-verification.ts). */
+const ORIGIN_FORBIDDEN: EdgeResponse = {
+  statusCode: 403,
+  headers: [['Content-Type', 'application/json'], ['cache-control', 'no-store']],
+  body: Buffer.from('{"code":"FORBIDDEN","message":"Forbidden"}'),
+};
+
 export interface DevDataPurge {
   readonly keys: readonly string[];
   readonly groups: readonly string[];
@@ -112,6 +120,12 @@ export interface DevServerOptions extends HttpHardeningOptions {
   readonly consumers?: readonly DevConsumer[];
   /** Emulate API Gateway's stage cache of routes with `cache.gateway`. @default true */
   readonly stageCache?: boolean;
+  /**
+   * The regional web ACL's origin check (dev/origin-verification.ts): requests without an
+   * accepted header value get its 403. The dev server plays the origin, so clients send the
+   * header as CloudFront would. @default - no check
+   */
+  readonly originVerification?: DevOriginVerification;
 }
 
 /** A route as the dev server serves it. */
@@ -331,8 +345,12 @@ export async function createDevServer(options: DevServerOptions): Promise<DevSer
     try {
       const body = await readBody(req, DEV_LIMITS.apiGatewayPayloadBytes);
       const match = matchRoute(routes, rawPath, method);
+      const origin = options.originVerification;
       if (body === undefined) {
         response = gatewayError(413, 'REQUEST_TOO_LARGE', 'Request Too Large', requestId);
+      } else if (origin && !(await origin.allows(headerValue(headerPairs(req.rawHeaders), origin.headerName)))) {
+        outcome.notes.push('origin not verified');
+        response = ORIGIN_FORBIDDEN;
       } else if (match.kind === 'none') {
         response = gatewayError(404, 'NOT_FOUND', `No route matches ${method} ${rawPath}`, requestId);
       } else if (method === 'OPTIONS' && options.cors) {

@@ -116,6 +116,7 @@ test('each route has its own bundle built from its own entry', () => {
 test('every function of the sample stack has a bundled, minified index.js', () => {
   expect(functions.map((f) => f.name).sort()).toEqual(
     [
+      'CatalogStack/Api/Edge/OriginVerification/Rotation/Function',
       'CatalogStack/CacheSync/DataPurge',
       'CatalogStack/CacheSync/EdgePurge',
       'DELETE /items/{id}',

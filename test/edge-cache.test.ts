@@ -55,6 +55,7 @@ const customApi = new CacheableApi(custom, 'Api', { routes: PRODUCT_ROUTES, auth
   forwardAuthorizationToWrites: true,
   originVerification: {
     headerName: 'x-cdn-verify',
+    rotation: false,
     secretVersionId: VERSION_NEW,
     previousSecretVersionId: VERSION_OLD,
     managedRulesAction: 'count',
@@ -276,7 +277,9 @@ describe('distribution', () => {
 
   test('the edge findings without a fix are acknowledged on the distribution and the secret, with reasons', () => {
     expect(acknowledged(edge.distribution).sort()).toEqual(['AwsSolutions-CFR1', 'AwsSolutions-CFR2', 'AwsSolutions-CFR4']);
-    expect(acknowledged(edge.originVerification!.secret)).toEqual(['AwsSolutions-SMG4']);
+    // The default secret rotates (test/edge-security.test.ts); the manual-runbook variant does not.
+    expect(acknowledged(edge.originVerification!.secret)).toEqual([]);
+    expect(acknowledged(customEdge.originVerification!.secret)).toEqual(['AwsSolutions-SMG4']);
     expect(acknowledged(customEdge.distribution)).toEqual([]);
   });
 });
@@ -340,7 +343,8 @@ describe('origin verification', () => {
     });
     // On a rotation the web ACL is updated before the distribution sends the new value.
     template.hasResource('AWS::CloudFront::Distribution', { DependsOn: Match.arrayWith([aclId]) });
-    template.resourceCountIs('AWS::WAFv2::LoggingConfiguration', 0);
+    // WAF logging is on by default (details in test/edge-security.test.ts).
+    template.resourceCountIs('AWS::WAFv2::LoggingConfiguration', 1);
   });
 });
 
@@ -417,7 +421,7 @@ describe('every option (custom domain, edge web ACL, authenticated writes, rotat
     expect(rules[1].OverrideAction).toEqual({ Count: {} });
     customTemplate.hasResourceProperties('AWS::WAFv2::LoggingConfiguration', {
       LogDestinationConfigs: ['arn:aws:logs:eu-west-1:111122223333:log-group:aws-waf-logs-products'],
-      RedactedFields: [{ SingleHeader: { Name: 'x-cdn-verify' } }],
+      RedactedFields: ['x-cdn-verify', 'authorization', 'x-api-key', 'cookie'].map((Name) => ({ SingleHeader: { Name } })),
     });
   });
 });
@@ -498,8 +502,8 @@ describe('invalid props throw, naming the prop', () => {
     // The spoofable regional rate limit is gone; setting it says where the real one lives.
     expect(attempt({ originVerification: { rateLimit: 500 } })).toThrow(/^originVerification.rateLimit was removed: .*X-Forwarded-For.*EdgeWebAcl/);
     expect(attempt({ originVerification: { managedRulesAction: 'allow' as unknown as 'count' } })).toThrow(/^originVerification.managedRulesAction/);
-    expect(attempt({ originVerification: { secretVersionId: 'v2' } })).toThrow(/^originVerification.secretVersionId must be a Secrets Manager version id/);
-    expect(attempt({ originVerification: { secretVersionId: VERSION_NEW, previousSecretVersionId: VERSION_NEW } })).toThrow(
+    expect(attempt({ originVerification: { rotation: false, secretVersionId: 'v2' } })).toThrow(/^originVerification.secretVersionId must be a Secrets Manager version id/);
+    expect(attempt({ originVerification: { rotation: false, secretVersionId: VERSION_NEW, previousSecretVersionId: VERSION_NEW } })).toThrow(
       /^originVerification.previousSecretVersionId must differ/,
     );
     expect(attempt({ originVerification: { logDestinationArn: 'arn:aws:logs:eu-west-1:111122223333:log-group:api-logs' } })).toThrow(

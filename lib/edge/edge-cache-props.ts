@@ -106,9 +106,10 @@ export interface EdgeCacheProps {
    */
   readonly forwardAuthorizationToWrites?: boolean;
   /**
-   * Customer-managed KMS key of the origin-verification secret (CacheableApi passes its
-   * `encryptionKey`). CloudFront's standard access logs cannot use one: their buckets stay SSE-S3.
-   * @default - the AWS managed key of Secrets Manager
+   * Customer-managed KMS key of the origin-verification secret, its WAF log group and its
+   * rotation function's log group (CacheableApi passes its `encryptionKey`). CloudFront's
+   * standard access logs cannot use one: their buckets stay SSE-S3.
+   * @default - the AWS managed key of Secrets Manager; CloudWatch Logs' own encryption
    */
   readonly encryptionKey?: kms.IKey;
   /**

@@ -175,6 +175,7 @@ export class EdgeCache extends Construct {
     if (this.originVerification) {
       // On a rotation the web ACL must accept the new value before CloudFront sends it.
       this.distribution.node.addDependency(this.originVerification.webAcl);
+      this.originVerification.rotateWith(this.distribution);
     }
     this.distributionDomainName = this.distribution.distributionDomainName;
     this.url = `https://${props.domainNames?.[0] ?? this.distributionDomainName}`;

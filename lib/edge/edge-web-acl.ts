@@ -3,9 +3,11 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { checkRange } from '../api/route-table';
 import { DEFAULT_EDGE_WEB_ACL, EDGE_LIMITS } from './edge-cache-defaults';
+import { DEFAULT_WAF_LOGGING } from './edge-security-defaults';
+import { checkLogDestination, redactedHeaders, WafLogging, WafLoggingOptions } from './waf-logging';
 
 /** Properties of an `EdgeWebAcl`. */
-export interface EdgeWebAclProps {
+export interface EdgeWebAclProps extends WafLoggingOptions {
   /**
    * Requests one viewer address may send in any evaluation window; more are answered 429
    * until the rate falls below it. The address is the source of the viewer's connection to
@@ -32,6 +34,8 @@ export class EdgeWebAcl extends Construct {
   public readonly webAcl: wafv2.CfnWebACL;
   /** Its ARN, for `EdgeCache` `webAclArn`. */
   public readonly webAclArn: string;
+  /** The web ACL's logging configuration (unless `logging: false`). */
+  public readonly loggingConfiguration?: wafv2.CfnLoggingConfiguration;
 
   constructor(scope: Construct, id: string, props: EdgeWebAclProps = {}) {
     super(scope, id);
@@ -42,6 +46,7 @@ export class EdgeWebAcl extends Construct {
     const rateLimit = props.rateLimit ?? DEFAULT_EDGE_WEB_ACL.rateLimit;
     const window = props.evaluationWindowSeconds ?? DEFAULT_EDGE_WEB_ACL.evaluationWindowSeconds;
     checkRange('rateLimit', rateLimit, EDGE_LIMITS.rateLimit.min, EDGE_LIMITS.rateLimit.max, 'requests per window');
+    if (props.logDestinationArn !== undefined) checkLogDestination(props.logDestinationArn, 'logDestinationArn');
     if (![60, 120, 300, 600].includes(window)) {
       throw new Error(`evaluationWindowSeconds must be one of 60, 120, 300, 600, got ${window}`);
     }
@@ -78,6 +83,16 @@ export class EdgeWebAcl extends Construct {
       ],
     });
     this.webAclArn = this.webAcl.attrArn;
+    if (props.logging ?? DEFAULT_WAF_LOGGING.logging) {
+      // In us-east-1 with the web ACL, where WAF requires the log destination of a CLOUDFRONT scope.
+      this.loggingConfiguration = new WafLogging(this, 'Logging', {
+        webAcl: this.webAcl,
+        logDestinationArn: props.logDestinationArn,
+        logRetention: props.logRetention,
+        logRemovalPolicy: props.logRemovalPolicy,
+        redactedHeaders: redactedHeaders(),
+      }).loggingConfiguration;
+    }
   }
 }
 
@@ -94,12 +109,12 @@ export class EdgeWebAclStack extends Stack {
   public readonly webAclArn: string;
 
   constructor(scope: Construct, id: string, props: EdgeWebAclStackProps = {}) {
-    const { rateLimit, evaluationWindowSeconds, ...stackProps } = props;
+    const { rateLimit, evaluationWindowSeconds, logging, logDestinationArn, logRetention, logRemovalPolicy, ...stackProps } = props;
     if (stackProps.env?.region !== undefined && stackProps.env.region !== 'us-east-1') {
       throw new Error(`EdgeWebAclStack: env.region must be us-east-1 (CLOUDFRONT-scope web ACLs live there), got ${stackProps.env.region}`);
     }
     super(scope, id, { ...stackProps, env: { ...stackProps.env, region: 'us-east-1' } });
-    this.edgeWebAcl = new EdgeWebAcl(this, 'EdgeWebAcl', { rateLimit, evaluationWindowSeconds });
+    this.edgeWebAcl = new EdgeWebAcl(this, 'EdgeWebAcl', { rateLimit, evaluationWindowSeconds, logging, logDestinationArn, logRetention, logRemovalPolicy });
     this.webAclArn = this.edgeWebAcl.webAclArn;
   }
 }

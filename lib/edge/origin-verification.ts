@@ -1,5 +1,6 @@
-import { Names, SecretValue, Token } from 'aws-cdk-lib';
+import { Aspects, Duration, IAspect, Names, SecretValue, Token } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
@@ -12,9 +13,15 @@ import {
   ORIGIN_VERIFY_SECRET_FIELD,
 } from './edge-cache-defaults';
 import { acknowledge } from '../shared/nag';
+import { DEFAULT_ORIGIN_ROTATION, DEFAULT_WAF_LOGGING, ROTATION_INTERVAL_DAYS } from './edge-security-defaults';
+import { OriginSecretRotation } from './origin-secret-rotation';
+import { checkLogDestination, redactedHeaders, WafLogging, WafLoggingOptions } from './waf-logging';
+
+/** Name of the web ACL rule that allows requests carrying the header (the rotation rewrites its values). */
+export const ORIGIN_VERIFIED_RULE = 'AllowOriginVerified';
 
 /** Settings of the check that lets the API answer only requests that came through CloudFront. */
-export interface OriginVerificationOptions {
+export interface OriginVerificationOptions extends WafLoggingOptions {
   /**
    * Name of the header CloudFront adds to every origin request. A viewer sending the same
    * header has it overwritten by CloudFront.
@@ -22,15 +29,30 @@ export interface OriginVerificationOptions {
    */
   readonly headerName?: string;
   /**
-   * Secrets Manager version id of the header value CloudFront sends and the web ACL accepts.
-   * Pin it when rotating (see the rotation runbook in lib/edge/README.md): a changed reference
-   * is what makes CloudFormation resolve the secret again.
+   * Rotate the header value on a schedule (`rotationInterval`) with a rotation function that
+   * updates the web ACL and the distribution (lib/edge/README.md, "Rotation"). Applies when the
+   * distribution is known (`EdgeCache`, or `rotateWith(distribution)`). `false` keeps the
+   * manual runbook (`secretVersionId` / `previousSecretVersionId`).
+   * @default true
+   */
+  readonly rotation?: boolean;
+  /**
+   * Time between two rotations, in whole days (1 to 1000). The previous value stays accepted
+   * for one interval after a rotation.
+   * @default Duration.days(30)
+   */
+  readonly rotationInterval?: Duration;
+  /**
+   * Secrets Manager version id of the header value CloudFront sends and the web ACL accepts,
+   * for the manual runbook (only with `rotation: false`): a changed reference is what makes
+   * CloudFormation resolve the secret again.
    * @default - the `AWSCURRENT` version at the time each resource is created or updated
    */
   readonly secretVersionId?: string;
   /**
    * Secrets Manager version id of the previous header value, still accepted by the web ACL
-   * while CloudFront's edges switch to the new one. Set it for the duration of a rotation only.
+   * while CloudFront's edges switch to the new one (manual runbook, `rotation: false`). Set it
+   * for the duration of a rotation only.
    * @default - only the current value is accepted
    */
   readonly previousSecretVersionId?: string;
@@ -43,8 +65,9 @@ export interface OriginVerificationOptions {
    */
   readonly rateLimit?: number;
   /**
-   * Customer-managed KMS key of the header-value secret.
-   * @default - the AWS managed key of Secrets Manager
+   * Customer-managed KMS key of the header-value secret, and of the WAF log group and the
+   * rotation function's log group (its policy must then let CloudWatch Logs use it).
+   * @default - the AWS managed key of Secrets Manager; CloudWatch Logs' own encryption
    */
   readonly encryptionKey?: kms.IKey;
   /**
@@ -53,13 +76,6 @@ export interface OriginVerificationOptions {
    * @default 'block'
    */
   readonly managedRulesAction?: 'block' | 'count';
-  /**
-   * Where the web ACL logs requests: the ARN of a CloudWatch Logs log group whose name starts
-   * with `aws-waf-logs-` (without the trailing `:*`), an S3 bucket or a Firehose stream. The
-   * origin-verify header is redacted from the logs.
-   * @default - no WAF logging (CloudWatch metrics and sampled requests only)
-   */
-  readonly logDestinationArn?: string;
 }
 
 /** Properties of an `OriginVerification`. */
@@ -95,12 +111,27 @@ export class OriginVerification extends Construct {
   public readonly webAcl: wafv2.CfnWebACL;
   /** The association of the web ACL with the stage. */
   public readonly association: wafv2.CfnWebACLAssociation;
-  /** The web ACL's logging configuration, when `logDestinationArn` is set. */
+  /** The web ACL's logging configuration (unless `logging: false`). */
   public readonly loggingConfiguration?: wafv2.CfnLoggingConfiguration;
+  /** The WAF log group, when logging to a log group this construct created. */
+  public readonly wafLogGroup?: WafLogging['logGroup'];
+  /** The scheduled rotation, once `rotateWith` has been given the distribution. */
+  public rotation?: OriginSecretRotation;
+  private readonly rotationWanted: boolean;
+  private readonly encryptionKey?: kms.IKey;
+  private readonly rotationInterval: Duration;
 
   constructor(scope: Construct, id: string, props: OriginVerificationProps) {
     super(scope, id);
-    const settings = withDefaults(DEFAULT_ORIGIN_VERIFICATION, props);
+    const settings = withDefaults(
+      {
+        ...DEFAULT_ORIGIN_VERIFICATION,
+        logging: DEFAULT_WAF_LOGGING.logging,
+        rotation: DEFAULT_ORIGIN_ROTATION.rotation,
+        rotationInterval: DEFAULT_ORIGIN_ROTATION.rotationInterval,
+      },
+      props,
+    );
     validate(settings, 'originVerification');
     this.headerName = settings.headerName;
 
@@ -115,11 +146,23 @@ export class OriginVerification extends Construct {
         includeSpace: false,
       },
     });
-    acknowledge(
-      this.secret,
-      'AwsSolutions-SMG4',
-      'Shared with CloudFront and WAF, which only read it at deployment: a hosted rotation would change it without redeploying them. Rotated with the documented two-value runbook (secretVersionId / previousSecretVersionId)',
-    );
+    this.rotationWanted = settings.rotation;
+    this.encryptionKey = props.encryptionKey;
+    this.rotationInterval = settings.rotationInterval;
+    // Decided once the tree is complete: EdgeCache hands over its distribution after this constructor.
+    const self = this;
+    Aspects.of(this).add(new (class implements IAspect {
+      visit(node: unknown): void {
+        if (node !== self || self.rotation) return;
+        acknowledge(
+          self.secret,
+          'AwsSolutions-SMG4',
+          self.rotationWanted
+            ? 'No distribution was given (rotateWith): a rotation could not update the CloudFront origin header that must carry the value. Rotate with the documented two-value runbook'
+            : 'rotation: false: rotated with the documented two-value runbook (secretVersionId / previousSecretVersionId), since CloudFront and WAF read the value only at deployment',
+        );
+      }
+    })());
 
     const valueOf = (versionId: string | undefined) =>
       SecretValue.secretsManager(this.secret.secretArn, { jsonField: ORIGIN_VERIFY_SECRET_FIELD, versionId }).unsafeUnwrap();
@@ -169,11 +212,11 @@ export class OriginVerification extends Construct {
         managedGroup('AWSManagedRulesKnownBadInputsRuleSet', 1),
         managedGroup('AWSManagedRulesCommonRuleSet', 2),
         {
-          name: 'AllowOriginVerified',
+          name: ORIGIN_VERIFIED_RULE,
           priority: 3,
           action: { allow: {} },
           statement: accepted.length === 1 ? matches(accepted[0]) : { orStatement: { statements: accepted.map(matches) } },
-          visibilityConfig: visibility('AllowOriginVerified'),
+          visibilityConfig: visibility(ORIGIN_VERIFIED_RULE),
         },
       ],
     });
@@ -183,13 +226,40 @@ export class OriginVerification extends Construct {
       webAclArn: this.webAcl.attrArn,
     });
 
-    if (props.logDestinationArn) {
-      this.loggingConfiguration = new wafv2.CfnLoggingConfiguration(this, 'Logging', {
-        resourceArn: this.webAcl.attrArn,
-        logDestinationConfigs: [props.logDestinationArn],
-        redactedFields: [{ singleHeader: { Name: settings.headerName } }],
+    if (settings.logging) {
+      const logging = new WafLogging(this, 'Logging', {
+        webAcl: this.webAcl,
+        logDestinationArn: props.logDestinationArn,
+        logRetention: props.logRetention,
+        logRemovalPolicy: props.logRemovalPolicy,
+        redactedHeaders: redactedHeaders(settings.headerName),
+        encryptionKey: props.encryptionKey,
       });
+      this.loggingConfiguration = logging.loggingConfiguration;
+      this.wafLogGroup = logging.logGroup;
     }
+  }
+
+  /**
+   * Schedules the rotation (unless `rotation: false`): the rotation function updates this web
+   * ACL and the origin header of `distribution`. `EdgeCache` calls it; call it once yourself
+   * when you built the distribution around `originCustomHeaders`.
+   */
+  public rotateWith(distribution: cloudfront.IDistribution): OriginSecretRotation | undefined {
+    if (!this.rotationWanted) return undefined;
+    if (this.rotation) throw new Error('OriginVerification.rotateWith: the rotation is already scheduled');
+    this.rotation = new OriginSecretRotation(this, 'Rotation', {
+      secret: this.secret,
+      secretField: ORIGIN_VERIFY_SECRET_FIELD,
+      valueLength: DEFAULT_ORIGIN_VERIFICATION.secretLength,
+      webAcl: this.webAcl,
+      ruleName: ORIGIN_VERIFIED_RULE,
+      headerName: this.headerName,
+      distribution,
+      interval: this.rotationInterval,
+      logEncryptionKey: this.encryptionKey,
+    });
+    return this.rotation;
   }
 
   /** The custom header to add to the CloudFront origin. */
@@ -202,7 +272,7 @@ const HEADER_NAME = /^[A-Za-z0-9-]{1,64}$/;
 const VERSION_ID = /^[A-Za-z0-9-]{32,64}$/;
 
 function validate(
-  settings: typeof DEFAULT_ORIGIN_VERIFICATION & OriginVerificationOptions,
+  settings: typeof DEFAULT_ORIGIN_VERIFICATION & OriginVerificationOptions & { rotation: boolean; rotationInterval: Duration },
   prop: string,
 ): void {
   const name = settings.headerName;
@@ -233,13 +303,15 @@ function validate(
   if (settings.previousSecretVersionId !== undefined && settings.previousSecretVersionId === settings.secretVersionId) {
     throw new Error(`${prop}.previousSecretVersionId must differ from secretVersionId: it names the value being rotated out`);
   }
-  const arn = settings.logDestinationArn;
-  if (arn !== undefined && !Token.isUnresolved(arn)) {
-    if (!/^arn:aws[a-z-]*:(logs|s3|firehose):/.test(arn)) {
-      throw new Error(`${prop}.logDestinationArn must be the ARN of a CloudWatch Logs log group, an S3 bucket or a Firehose stream, got "${arn}"`);
-    }
-    if (arn.includes(':log-group:') && (!arn.includes(':log-group:aws-waf-logs-') || arn.endsWith(':*'))) {
-      throw new Error(`${prop}.logDestinationArn: WAF logs only to log groups named aws-waf-logs-..., given without the trailing ":*", got "${arn}"`);
-    }
+  if (settings.rotation && (settings.secretVersionId !== undefined || settings.previousSecretVersionId !== undefined)) {
+    throw new Error(
+      `${prop}.secretVersionId and ${prop}.previousSecretVersionId belong to the manual rotation runbook and would write old values back on every deployment; ` +
+        `with the scheduled rotation (${prop}.rotation, default true) leave them out, or set ${prop}.rotation: false to keep them`,
+    );
   }
+  const days = settings.rotationInterval.toDays({ integral: false });
+  if (!Token.isUnresolved(settings.rotationInterval.toMinutes()) && (!Number.isInteger(days) || days < ROTATION_INTERVAL_DAYS.min || days > ROTATION_INTERVAL_DAYS.max)) {
+    throw new Error(`${prop}.rotationInterval must be a whole number of days from ${ROTATION_INTERVAL_DAYS.min} to ${ROTATION_INTERVAL_DAYS.max}, got ${settings.rotationInterval.toHumanString()}`);
+  }
+  if (settings.logDestinationArn !== undefined) checkLogDestination(settings.logDestinationArn, `${prop}.logDestinationArn`);
 }

@@ -69,11 +69,7 @@ export function createIamAuthToken(options: IamAuthTokenOptions): string {
   const canonicalRequest = ['GET', '/', canonicalQuery, `host:${host}`, '', 'host', EMPTY_PAYLOAD_SHA256].join('\n');
   const stringToSign = [ALGORITHM, longDate, scope, sha256Hex(canonicalRequest)].join('\n');
 
-  let key: Buffer = hmac(`AWS4${credentials.secretAccessKey}`, shortDate);
-  key = hmac(key, options.region);
-  key = hmac(key, SERVICE);
-  key = hmac(key, 'aws4_request');
-  const signature = createHmac('sha256', key).update(stringToSign).digest('hex');
+  const signature = sigV4Signature(credentials.secretAccessKey, shortDate, options.region, SERVICE, stringToSign);
 
   return `${host}/?${canonicalQuery}&X-Amz-Signature=${signature}`;
 }
@@ -103,11 +99,20 @@ export class IamAuthTokenProvider {
   }
 }
 
+/** The SigV4 signature (hex) of `stringToSign` with the key derived for date, region and service. */
+export function sigV4Signature(secretAccessKey: string, shortDate: string, region: string, service: string, stringToSign: string): string {
+  let key: Buffer = hmac(`AWS4${secretAccessKey}`, shortDate);
+  key = hmac(key, region);
+  key = hmac(key, service);
+  key = hmac(key, 'aws4_request');
+  return createHmac('sha256', key).update(stringToSign).digest('hex');
+}
+
 function hmac(key: string | Buffer, data: string): Buffer {
   return createHmac('sha256', key).update(data).digest();
 }
 
-function sha256Hex(data: string): string {
+export function sha256Hex(data: string): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
