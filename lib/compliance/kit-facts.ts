@@ -5,6 +5,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { IConstruct } from 'constructs';
 import { acknowledgeInPacks } from './pack-rules';
 import { CacheableApi } from '../api/cacheable-api';
+import { OriginSecretRotation } from '../edge/origin-secret-rotation';
 import { CacheSync } from '../sync/cache-sync';
 
 /** Construct id of the AwsCustomResource provider function (a singleton per stack). */
@@ -32,6 +33,13 @@ export function acknowledgeKitFacts(node: IConstruct): void {
       node.edgePurge,
       'LambdaInsideVPC',
       'The edge purge calls only CloudFront\'s CreateInvalidation, a global API with no VPC endpoint: inside the data cache\'s isolated VPC it could not reach it',
+    );
+  } else if (node instanceof OriginSecretRotation && !node.function.isBoundToVpc) {
+    acknowledgeInPacks(
+      node.function,
+      'LambdaInsideVPC',
+      'The origin-secret rotation calls Secrets Manager, WAF (GetWebACL/UpdateWebACL) and CloudFront (GetDistributionConfig/UpdateDistribution); ' +
+        'CloudFront has no VPC endpoint, and the function reaches no private resource',
     );
   } else if (node instanceof lambda.Function && node.node.id === CUSTOM_RESOURCE_PROVIDER_ID && !node.isBoundToVpc) {
     acknowledgeInPacks(

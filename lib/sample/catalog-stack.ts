@@ -144,10 +144,5 @@ export class CatalogStack extends Stack {
           'bucket here to replicate to (a regulated deployment replicates its log buckets to the organisation\'s log archive)',
       );
     }
-    // TEMPORARY (issue-14a adds WAF logging to OriginVerification): remove at that merge.
-    const webAcl = edge.originVerification?.webAcl;
-    if (webAcl && !edge.originVerification?.loggingConfiguration) {
-      acknowledgeInPacks(webAcl, 'WAFv2LoggingEnabled', 'TEMPORARY, fixed by issue-14a (WAF logging by default): remove this acknowledgement when it merges');
-    }
   }
 }
