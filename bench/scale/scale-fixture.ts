@@ -7,6 +7,7 @@
  */
 import * as path from 'path';
 import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { ApiAuthorization, CacheableApi, CacheableApiProps, DataCache, RouteOptions, RouteTable } from '../../lib';
 import { CATALOG_HANDLERS_DIR } from '../../lib/sample';
@@ -39,7 +40,7 @@ export interface ScaleFixtureOptions {
 
 const handler = (name: string) => path.join(CATALOG_HANDLERS_DIR, `${name}.ts`);
 const PUBLIC = ApiAuthorization.publicAccess('Public catalog reads of the scale fixture');
-const ITEM_SCHEMA = { type: 'object' as const, required: ['name'], properties: { name: { type: 'string' as const } } };
+const ITEM_SCHEMA: apigw.JsonSchema = { type: apigw.JsonSchemaType.OBJECT, required: ['name'], properties: { name: { type: apigw.JsonSchemaType.STRING } } };
 type AuthKind = 'public' | 'iam' | 'cognito' | 'apiKey';
 const AUTH_KINDS: AuthKind[] = ['public', 'iam', 'cognito', 'apiKey'];
 

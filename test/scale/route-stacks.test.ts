@@ -4,6 +4,7 @@
  * nested stacks, and the props' validation.
  */
 import { App, Stack } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { Template } from 'aws-cdk-lib/assertions';
 import { ApiAuthorization, CacheableApi, CacheableApiProps, RouteTable } from '../../lib';
 import { parseRouteTable } from '../../lib/api/route-table';
@@ -18,7 +19,7 @@ function table(overrides: RouteTable = {}): RouteTable {
     'GET /': { entry, authorization: PUBLIC },
     'GET /items': { entry, authorization: PUBLIC },
     'GET /items/{id}': { entry },
-    'POST /items': { entry, request: { bodySchema: { type: 'object' as never, required: ['name'] } } },
+    'POST /items': { entry, request: { bodySchema: { type: apigw.JsonSchemaType.OBJECT, required: ['name'] } } },
     'GET /orders/{id}': { entry },
     'DELETE /orders/{id}': { entry },
     ...overrides,
