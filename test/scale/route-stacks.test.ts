@@ -139,3 +139,11 @@ describe("the parent's deployment is keyed on each group's methods", () => {
     expect(deploymentId(synth(changed).template)).toBe(base);
   });
 });
+
+test('a split table with no method in the parent (no `/` route, no CORS) synthesizes', () => {
+  const routes = table();
+  delete (routes as Record<string, unknown>)['GET /'];
+  const { app, template } = synth(routes);
+  expect(() => app.synth()).not.toThrow();
+  template.resourceCountIs('AWS::ApiGateway::Method', 0);
+});
