@@ -1,4 +1,4 @@
-import { CfnOutput, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnOutput, NestedStack, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -175,7 +175,7 @@ export class CacheableApi extends Construct {
   /** The account's API Gateway logging setting, only with `cloudWatchRole: true`. */
   public readonly accountLogging?: ApiGatewayAccountLogging;
   /** The nested stacks of the route groups, by construct id (empty below `routeStacks`' threshold). */
-  public readonly routeStacks: Record<string, RouteStack> = {};
+  public readonly routeStacks: Record<string, NestedStack> = {};
 
   constructor(scope: Construct, id: string, props: CacheableApiProps) {
     super(scope, id);

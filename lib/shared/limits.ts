@@ -54,13 +54,15 @@ interface RenderedTemplate {
  */
 export function checkTemplateLimits(stacks: Stack[]): string[] {
   const errors: string[] = [];
+  const split = stacks.some((stack) => stack.nested);
   for (const stack of new Set(stacks)) {
     const template = renderTemplate(stack);
     const resources = Object.entries(template.Resources ?? {});
-    const nested = stack.nested;
-    const fix = nested
+    const fix = stack.nested
       ? 'declare smaller route groups with routeStacks.groups (all routes of one first path segment share a stack)'
-      : "let route groups go into nested stacks (routeStacks: 'auto' or a lower routeStacks.threshold), or move other constructs to stacks of their own";
+      : split
+        ? `the routes already sit in nested stacks; most of this stack is ${largestKinds(resources)}: move other constructs to stacks of their own, or monitor fewer routes one by one`
+        : "let route groups go into nested stacks (routeStacks: 'auto' or a lower routeStacks.threshold), or move other constructs to stacks of their own";
     if (resources.length > LIMITS.resourcesPerTemplate) {
       errors.push(`${stack.node.path}: ${resources.length} resources, over CloudFormation's ${LIMITS.resourcesPerTemplate} per template. Fix: ${fix}.`);
     }
@@ -89,6 +91,13 @@ export function checkTemplateLimits(stacks: Stack[]): string[] {
     }
   }
   return errors;
+}
+
+/** `AWS::CloudWatch::Alarm (450), AWS::EC2::SecurityGroupIngress (50)`: the three most numerous resource types. */
+function largestKinds(resources: Array<[string, { Type?: string }]>): string {
+  const counts = new Map<string, number>();
+  for (const [, r] of resources) counts.set(`${r.Type}`, (counts.get(`${r.Type}`) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([type, n]) => `${type} (${n})`).join(', ');
 }
 
 function renderTemplate(stack: Stack): RenderedTemplate {

@@ -114,3 +114,13 @@ test(`${LIMITS.cachePoliciesWarnAt} cache policies: no warning`, () => {
   });
   Annotations.fromStack(stack).hasNoWarning('*', Match.anyValue());
 });
+
+test('the parent of route stacks over 500 resources: names what fills it', () => {
+  const app = testApp();
+  const stack = new Stack(app, 'Parent', { env: { region: 'eu-west-1' } });
+  new CacheableApi(stack, 'Api', { authorization: ApiAuthorization.iam(), routes: { 'GET /a': { entry }, 'GET /b': { entry } }, routeStacks: { threshold: 1 }, monitoring: false });
+  for (let i = 0; i < 500; i++) new CfnResource(stack, `Param${i}`, { type: 'AWS::SSM::Parameter', properties: { Type: 'String', Value: 'x' } });
+  expect(() => app.synth()).toThrow(
+    /Parent: 5\d\d resources, over CloudFormation's 500 per template\. Fix: the routes already sit in nested stacks; most of this stack is AWS::SSM::Parameter \(500\), /,
+  );
+});
