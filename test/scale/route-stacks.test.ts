@@ -3,9 +3,9 @@
  * deployment keyed on each group's methods and waiting for its stack, CORS and models in the
  * nested stacks, and the props' validation.
  */
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ApiAuthorization, CacheableApi, CacheableApiProps, RouteTable } from '../../lib';
 import { parseRouteTable } from '../../lib/api/route-table';
 import { placeRoutes } from '../../lib/api/route-stacks';
@@ -146,4 +146,20 @@ test('a split table with no method in the parent (no `/` route, no CORS) synthes
   const { app, template } = synth(routes);
   expect(() => app.synth()).not.toThrow();
   template.resourceCountIs('AWS::ApiGateway::Method', 0);
+});
+
+test('stage-cache settings and per-consumer method throttles reach methods of route stacks', () => {
+  const routes = table({
+    'GET /items/{id}': { entry, authorization: PUBLIC, cache: { gateway: { ttl: Duration.minutes(1) } } },
+    'GET /orders/{id}': { entry, authorization: PUBLIC, requireApiKey: true },
+  });
+  const { template, api } = synth(routes, { consumers: [{ name: 'partner', routeThrottles: { 'GET /orders/{id}': { rateLimit: 5, burstLimit: 10 } } }] });
+  expect(Stack.of(api.methods['GET /items/{id}'])).toBe(api.routeStacks.RoutesItems);
+  template.hasResourceProperties('AWS::ApiGateway::Stage', {
+    CacheClusterEnabled: true,
+    MethodSettings: Match.arrayWith([Match.objectLike({ HttpMethod: 'GET', ResourcePath: '/~1items~1{id}', CachingEnabled: true, CacheTtlInSeconds: 60 })]),
+  });
+  template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
+    ApiStages: [Match.objectLike({ Throttle: { '/orders/{id}/GET': { RateLimit: 5, BurstLimit: 10 } } })],
+  });
 });
