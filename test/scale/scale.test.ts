@@ -116,6 +116,14 @@ describe("the issue's 40-route table", () => {
   });
 });
 
+test("functions in route stacks keep the parent stack's data-cache key prefix and metrics service", () => {
+  const fn = Template.fromStack(issue.api.routeStacks.RoutesR7).findResources('AWS::Lambda::Function');
+  const variables = Object.values(fn)[0].Properties.Environment.Variables;
+  // Writes purge by the parent's prefix (CacheSync) and alarms read the parent's service: a
+  // nested stack's own name here would miss both.
+  expect(variables).toMatchObject({ DATA_CACHE_KEY_PREFIX: 'Issue40', METRICS_SERVICE: 'Issue40' });
+});
+
 // Fails until issue-16a's API-level alarms land: per-route alarms put ~450 resources into the
 // parent at 200 routes, which the limit check refuses. When this starts passing, make it a
 // plain test and drop `monitoring: false` above.
