@@ -49,7 +49,7 @@ export function scaleTable(r: ScaleResults): string {
     for (const run of arm.runs) {
       const on = arm.monitoring ? 'on' : 'off';
       if (run.error) {
-        lines.push(`| ${on} | ${run.routes} | refused at synth: ${run.error.replace(/\|/g, '/').replace(/^.*?\] /, '').slice(0, 160)} | | | | | ${formatNumber(run.synthSeconds)} | ${formatNumber(run.synthCpuSeconds)} | ${Math.round(run.peakRssMb)} |`);
+        lines.push(`| ${on} | ${run.routes} | refused at synth: ${run.error.replace(/\|/g, '/').replace(/^.*?\] /, '').slice(0, 260)} | | | | | ${formatNumber(run.synthSeconds)} | ${formatNumber(run.synthCpuSeconds)} | ${Math.round(run.peakRssMb)} |`);
         continue;
       }
       const nested = run.templates.filter((t) => t.nested);
