@@ -88,6 +88,13 @@ describe('200 routes', () => {
     template.resourceCountIs('AWS::ApiGateway::UsagePlan', 1);
   });
 
+  test('the distribution in the parent has a behavior for each edge-cached route of the route stacks', () => {
+    const [distribution] = Object.values(Template.fromStack(large.stack).findResources('AWS::CloudFront::Distribution'));
+    const patterns = distribution.Properties.DistributionConfig.CacheBehaviors.map((b: { PathPattern: string }) => b.PathPattern);
+    // Public item paths are every fourth: item0, item4, ... item48.
+    expect(patterns).toEqual(Array.from({ length: 13 }, (_, k) => `/area${Math.floor((4 * k) / 5)}/item${4 * k}/*`));
+  });
+
   test('a route stack holds its routes: functions, methods, models; Cognito routes use the parent authorizer', () => {
     const area0 = Template.fromStack(large.api.routeStacks.RoutesArea0);
     area0.resourceCountIs('AWS::Lambda::Function', 20);
