@@ -10,6 +10,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { aiSection } from './ai-report';
 import { coherenceSection } from './coherence-report';
+import { scaleSection } from './scale/scale-report';
 import { barChart, BarSeries } from './charts/bar-chart';
 import { formatNumber } from './charts/svg';
 
@@ -380,7 +381,7 @@ export function buildReport(options: ReportOptions): Report {
   const report = { files: {} as Record<string, string>, gaps: [] as string[] };
   const dataCache = readJson<DataCacheResults>(path.join(options.resultsDir, 'data-cache.json'));
   const synth = readJson<SynthResults>(path.join(options.resultsDir, 'synth.json'));
-  const known = new Set(['data-cache.json', 'synth.json', 'ai.json', 'coherence.json']);
+  const known = new Set(['data-cache.json', 'synth.json', 'ai.json', 'coherence.json', 'scale.json']);
   const others = fs.existsSync(options.resultsDir)
     ? fs.readdirSync(options.resultsDir).filter((f) => f.endsWith('.json') && !known.has(f)).sort()
     : [];
@@ -416,6 +417,7 @@ export function buildReport(options: ReportOptions): Report {
     bundleSection(dataCache),
     aiSection(options.resultsDir, report),
     coherenceSection(options.resultsDir, report),
+    scaleSection(options.resultsDir, report),
   ];
   if (others.length > 0) {
     sections.push('## Other results', '', ...others.map((f) => `- \`bench/results/${f}\`: not charted by this report`), '');

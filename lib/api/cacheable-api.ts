@@ -1,4 +1,4 @@
-import { CfnOutput, RemovalPolicy } from 'aws-cdk-lib';
+import { CfnOutput, NestedStack, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -23,8 +23,11 @@ import { dataCacheKeyPrefix, routeEnvironment } from './route-environment';
 import { addJsonGatewayResponses } from './gateway-responses';
 import { checkGatewayCache, gatewayCacheKeyParameters, gatewayCacheMethodOptions, requireAuthorizationForCacheControl } from './stage-cache';
 import { StatelessFunction, StatelessFunctionOptions } from '../functions/stateless-function';
+import { methodSpec, placeRoutes, RouteStack, RouteStacks } from './route-stacks';
+import { checkApiResourceQuota, checkTemplateLimits } from '../shared/limits';
 
 export type { ThrottleSettings } from './api-consumers';
+export type { RouteStacks, RouteStacksOptions } from './route-stacks';
 
 /** Cache cluster sizes API Gateway offers, in GB. */
 export const GATEWAY_CACHE_SIZES = ['0.5', '1.6', '6.1', '13.5', '28.4', '58.2', '118', '237'];
@@ -138,6 +141,21 @@ export interface CacheableApiProps {
    * @default true
    */
   readonly shareDataCacheSecurityGroup?: boolean;
+  /**
+   * Nested stacks for large route tables: past `threshold` routes, each first path segment's
+   * routes (or each declared group's) get a nested stack holding their functions, API Gateway
+   * resources, methods and invoke permissions, so no template nears CloudFormation's 500
+   * resources. The REST API, stage, deployment and the rest stay in this stack. See
+   * lib/api/README.md before moving a segment between groups of a deployed API.
+   * @default 'auto' - split past 30 routes, one nested stack per first path segment
+   */
+  readonly routeStacks?: RouteStacks;
+  /**
+   * API Gateway's "Resources per API" quota of this account (300 unless raised in Service
+   * Quotas): a table needing more resources (one per distinct path prefix) fails at synth.
+   * @default 300
+   */
+  readonly apiResourceQuota?: number;
 }
 
 /**
@@ -168,6 +186,8 @@ export class CacheableApi extends Construct {
   public readonly accountLogging?: ApiGatewayAccountLogging;
   /** The security group the data-cache client functions share (`shareDataCacheSecurityGroup`). */
   public readonly dataCacheClients?: ec2.ISecurityGroup;
+  /** The nested stacks of the route groups, by construct id (empty below `routeStacks`' threshold). */
+  public readonly routeStacks: Record<string, NestedStack> = {};
 
   constructor(scope: Construct, id: string, props: CacheableApiProps) {
     super(scope, id);
@@ -201,6 +221,8 @@ export class CacheableApi extends Construct {
       checkGatewayCache(route, authorizationOf(route));
     }
     checkConsumers(props.consumers, this.routes);
+    checkApiResourceQuota(this.routes.map((r) => r.path), props.apiResourceQuota);
+    const placement = placeRoutes(this.routes, props.routeStacks);
     const encryptionKey = props.encryptionKey;
     if (encryptionKey) allowCloudWatchLogs(encryptionKey);
 
@@ -253,9 +275,16 @@ export class CacheableApi extends Construct {
     });
 
     this.dataCacheClients = sharedDataCacheClientGroup(this, this.routes, settings.functionDefaults, props.dataCache, settings.shareDataCacheSecurityGroup);
-    for (const route of this.routes) {
+    for (const route of placement.parentRoutes) {
       this.addRoute(route, authorizationOf(route), validator, settings.functionDefaults, props);
     }
+    for (const group of placement.groups) {
+      const stack = new RouteStack(this, group.id, this.restApi, settings.stageName, settings.cors);
+      this.routeStacks[group.id] = stack;
+      const specs = group.routes.map((route) => this.addRoute(route, authorizationOf(route), validator, settings.functionDefaults, props, stack));
+      stack.wireDeployment(specs);
+    }
+    this.node.addValidation({ validate: () => checkTemplateLimits([Stack.of(this), ...Object.values(this.routeStacks)]) });
 
     if (gatewayCached.length > 0) requireAuthorizationForCacheControl(this, this.restApi, gatewayCached, encryptionKey);
     if (props.consumers?.length) {
@@ -306,11 +335,12 @@ export class CacheableApi extends Construct {
     validator: apigw.RequestValidator,
     functionDefaults: StatelessFunctionOptions | undefined,
     props: CacheableApiProps,
-  ): void {
+    routeStack?: RouteStack,
+  ): unknown {
     const dataCache = props.dataCache;
     const fnOptions = routeFunctionOptions(route, functionDefaults);
     const cacheClient = route.cache.data && dataCache;
-    const fn = new StatelessFunction(this, `${route.id}Function`, {
+    const fn = new StatelessFunction(routeStack ?? this, `${route.id}Function`, {
       ...(cacheClient ? { vpc: cacheClient.vpc, vpcSubnets: cacheClient.functionSubnets, securityGroups: this.dataCacheClients && [this.dataCacheClients] } : {}),
       ...fnOptions,
       define: { ...(cacheClient ? cacheClient.bundlingDefine : {}), ...fnOptions.define },
@@ -337,15 +367,24 @@ export class CacheableApi extends Construct {
     for (const p of cacheKeyParameters ?? []) requestParameters[p] ??= false;
 
     const bodySchema = route.options.request?.bodySchema;
-    const model = bodySchema
-      ? this.restApi.addModel(`${route.id}Body`, {
-          contentType: 'application/json',
-          modelName: `${route.id}Body`,
-          schema: bodySchema,
-        })
-      : undefined;
+    const modelOptions = { contentType: 'application/json', modelName: `${route.id}Body`, schema: bodySchema! };
+    const model = !bodySchema
+      ? undefined
+      : routeStack
+        ? new apigw.Model(routeStack, `${route.id}Body`, { ...modelOptions, restApi: routeStack.restApi })
+        : this.restApi.addModel(`${route.id}Body`, modelOptions);
 
-    const method = this.restApi.root.resourceForPath(route.path).addMethod(
+    const resource = routeStack ? routeStack.resourceForPath(route.path) : this.restApi.root.resourceForPath(route.path);
+    const methodOptions: apigw.MethodOptions = {
+      ...authorization.bind(this),
+      operationName: route.id,
+      requestValidator: validator,
+      requestParameters,
+      requestModels: model ? { 'application/json': model } : undefined,
+      // Left out unless set, so templates of APIs without keys do not change.
+      apiKeyRequired: route.options.requireApiKey ? true : undefined,
+    };
+    const method = resource.addMethod(
       route.method,
       new apigw.LambdaIntegration(fn, {
         proxy: true,
@@ -355,17 +394,11 @@ export class CacheableApi extends Construct {
         // A streamed answer may outlast the 29 s default: a streaming integration may wait up to 15 minutes.
         timeout: route.options.responseTransferMode === apigw.ResponseTransferMode.STREAM ? (fnOptions.timeout ?? fn.timeout) : undefined,
       }),
-      {
-        ...authorization.bind(this),
-        operationName: route.id,
-        requestValidator: validator,
-        requestParameters,
-        requestModels: model ? { 'application/json': model } : undefined,
-        // Left out unless set, so templates of APIs without keys do not change.
-        apiKeyRequired: route.options.requireApiKey ? true : undefined,
-      },
+      methodOptions,
     );
     this.methods[route.key] = method;
+    // The REST API refuses to synthesize without methods of its own: it sees only the parent's.
+    if (routeStack) this.restApi.methods.push(method);
 
     if (authorization.kind === 'public') {
       acknowledge(method, 'AwsSolutions-APIG4', `Public by explicit choice: ${authorization.publicReason}`);
@@ -373,5 +406,6 @@ export class CacheableApi extends Construct {
     } else if (authorization.kind !== 'cognito') {
       acknowledge(method, 'AwsSolutions-COG4', `Callers authenticate with ${authorization.kind === 'iam' ? 'IAM (SigV4)' : 'a Lambda authorizer'} instead of a Cognito user pool`);
     }
+    return methodSpec(route, methodOptions, requestParameters, cacheKeyParameters, fnOptions.timeout);
   }
 }

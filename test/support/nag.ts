@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, AppProps, CfnResource, IPolicyValidationPlugin, Validations } from 'aws-cdk-lib';
+import { App, AppProps, CfnResource, IPolicyValidationPlugin, Stack, Validations } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 import { NO_ALARM_TOPIC_WARNING } from '../../lib/monitoring/alarm-actions';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
@@ -203,7 +203,9 @@ export function misplacedAcknowledgements(
       continue;
     }
     const defaultChild = ack.construct.node.defaultChild;
-    const isResource = CfnResource.isCfnResource(ack.construct) || (defaultChild !== undefined && CfnResource.isCfnResource(defaultChild));
+    // A nested stack's default child is its AWS::CloudFormation::Stack, yet it holds every resource beneath it: never "the resource".
+    const isResource =
+      !Stack.isStack(ack.construct) && (CfnResource.isCfnResource(ack.construct) || (defaultChild !== undefined && CfnResource.isCfnResource(defaultChild)));
     for (const finding of findings) {
       const owner = ownerPath(app, finding.constructPath);
       const ownerParent = owner.slice(0, owner.lastIndexOf('/'));
