@@ -75,7 +75,7 @@ export function scaleChart(r: ScaleResults): string {
   });
   return barChart({
     title: 'Resources per template as the route table grows (CloudFormation allows 500)',
-    subtitle: 'scale fixture: mixed methods, data- and edge-cached, public/IAM/Cognito/API-key routes; past 30 routes, one nested stack per first path segment',
+    subtitle: 'scale fixture: mixed methods, data- and edge-cached, public/IAM/Cognito/API-key routes; past 45 routes, one nested stack per first path segment',
     groups: sizes.map((n) => `${n} routes`),
     series,
     yLabel: 'resources',

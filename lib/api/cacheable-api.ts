@@ -147,7 +147,7 @@ export interface CacheableApiProps {
    * resources, methods and invoke permissions, so no template nears CloudFormation's 500
    * resources. The REST API, stage, deployment and the rest stay in this stack. See
    * lib/api/README.md before moving a segment between groups of a deployed API.
-   * @default 'auto' - split past 30 routes, one nested stack per first path segment
+   * @default 'auto' - split past 45 routes, one nested stack per first path segment
    */
   readonly routeStacks?: RouteStacks;
   /**

@@ -26,11 +26,11 @@ export interface RouteStacksOptions {
   readonly groups?: Record<string, string[]>;
 }
 
-/** `'auto'` (split past 30 routes, one stack per first segment), `'never'`, or the split's settings. */
+/** `'auto'` (split past 45 routes, one stack per first segment), `'never'`, or the split's settings. */
 export type RouteStacks = 'auto' | 'never' | RouteStacksOptions;
 
 /** Route count past which `'auto'` splits the table. */
-export const ROUTE_STACKS_THRESHOLD = 30;
+export const ROUTE_STACKS_THRESHOLD = 45;
 
 /** One nested stack's share of the route table. */
 export interface RouteGroup {

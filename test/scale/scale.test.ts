@@ -11,16 +11,15 @@ import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { issueRouteTable, scaleStack } from '../../bench/scale/scale-fixture';
 import { LIMITS } from '../../lib/shared/limits';
-import { nagApp, synthFindings, testApp } from '../support/nag';
+import { nagApp, synthFindings } from '../support/nag';
 
 const CACHE_POLICY_WARNING = /^Annotation::cdk-cacheable-api:cachePolicies warning /;
 
 const app = nagApp();
-// Per-route alarms (3 per route, in the parent with the dashboard) are replaced by API-level
-// ones in issue 16's other half (issue-16a); until then the 200-route table runs without
-// monitoring, and the 40-route table shows monitoring across route stacks.
-const large = scaleStack(app, 'Scale200', { routes: 200, apiProps: { monitoring: false } });
-const issue = scaleStack(app, 'Issue40', { routes: 40, table: issueRouteTable(40) });
+// Monitoring on (the default) in both: API-level alarms and the dashboard sit in the parent.
+const large = scaleStack(app, 'Scale200', { routes: 200 });
+// The issue's table past the split threshold: 50 routes, one first segment each.
+const issue = scaleStack(app, 'Issue50', { routes: 50, table: issueRouteTable(50) });
 const findings = synthFindings(app);
 
 interface TemplateFile {
@@ -40,13 +39,9 @@ function templateFiles(stack: Stack): TemplateFile[] {
     });
 }
 
-test('cdk-nag (AwsSolutions + Serverless) reports nothing unacknowledged; the cache-policy warning is the limit check', () => {
-  expect(findings.filter((f) => !CACHE_POLICY_WARNING.test(f))).toEqual([]);
-  // 13 edge-cached routes with a policy each (shared policies are issue-16a's), 20 in the issue's table.
-  expect(findings.filter((f) => CACHE_POLICY_WARNING.test(f)).map((f) => f.split(': ')[1].split(';')[0])).toEqual([
-    '13 CloudFront cache policies in this stack',
-    '20 CloudFront cache policies in this stack',
-  ]);
+test('cdk-nag (AwsSolutions + Serverless) reports nothing unacknowledged, and no cache-policy warning: identical policies are shared', () => {
+  expect(findings).toEqual([]);
+  expect(findings.filter((f) => CACHE_POLICY_WARNING.test(f))).toEqual([]);
 });
 
 describe('200 routes', () => {
@@ -107,19 +102,19 @@ describe('200 routes', () => {
   });
 });
 
-describe("the issue's 40-route table", () => {
+describe("the issue's table at 50 routes (40 fit in one stack: test/route-resources.test.ts)", () => {
   const files = templateFiles(issue.stack);
 
   test('synthesizes, split by itself into one stack per route (one first path segment each), all within limits', () => {
-    expect(Object.keys(issue.api.routeStacks)).toHaveLength(40);
-    expect(files).toHaveLength(41);
+    expect(Object.keys(issue.api.routeStacks)).toHaveLength(50);
+    expect(files).toHaveLength(51);
     for (const f of files) expect(f.resources).toBeLessThanOrEqual(LIMITS.resourcesPerTemplate);
   });
 
   test("monitoring in the parent watches functions of the route stacks through the nested stacks' outputs", () => {
     const template = Template.fromStack(issue.stack).toJSON();
     const monitoring = Object.values<{ Type: string }>(template.Resources).filter((r) => r.Type.startsWith('AWS::CloudWatch::'));
-    expect(JSON.stringify(monitoring)).toMatch(/"Fn::GetAtt":\["ApiRoutesR0NestedStackRoutesR0NestedStackResource[0-9A-F]+","Outputs\.Issue40ApiRoutesR0GetR0ByIdFunction[0-9A-F]+Ref"\]/);
+    expect(JSON.stringify(monitoring)).toMatch(/"Fn::GetAtt":\["ApiRoutesR0NestedStackRoutesR0NestedStackResource[0-9A-F]+","Outputs\.Issue50ApiRoutesR0GetR0ByIdFunction[0-9A-F]+Ref"\]/);
   });
 });
 
@@ -128,15 +123,11 @@ test("functions in route stacks keep the parent stack's data-cache key prefix an
   const variables = Object.values(fn)[0].Properties.Environment.Variables;
   // Writes purge by the parent's prefix (CacheSync) and alarms read the parent's service: a
   // nested stack's own name here would miss both.
-  expect(variables).toMatchObject({ DATA_CACHE_KEY_PREFIX: 'Issue40', METRICS_SERVICE: 'Issue40' });
+  expect(variables).toMatchObject({ DATA_CACHE_KEY_PREFIX: 'Issue50', METRICS_SERVICE: 'Issue50' });
 });
 
-// Fails until issue-16a's API-level alarms land: per-route alarms put ~450 resources into the
-// parent at 200 routes, which the limit check refuses. When this starts passing, make it a
-// plain test and drop `monitoring: false` above.
-test.failing('200 routes with monitoring on synthesize with the parent under 200 resources', () => {
-  const withMonitoring = testApp();
-  const { stack } = scaleStack(withMonitoring, 'Monitored200', { routes: 200 });
-  withMonitoring.synth();
-  expect(Object.keys(Template.fromStack(stack).toJSON().Resources).length).toBeLessThan(200);
+test('200 routes with monitoring on: the parent stays under 200 resources with API-level alarms', () => {
+  const resources = Object.values(Template.fromStack(large.stack).toJSON().Resources) as Array<{ Type: string }>;
+  expect(resources.length).toBeLessThan(200);
+  expect(resources.filter((r) => r.Type === 'AWS::CloudWatch::Alarm').length).toBeGreaterThan(0);
 });
