@@ -278,3 +278,36 @@ describe('cache layers wired into the sample', () => {
     }
   });
 });
+
+describe('the sync queues are watched: a lagging SQS-fed purge has no iterator age, so its queue age is alarmed', () => {
+  const alarms = template.findResources('AWS::CloudWatch::Alarm');
+  const ref = (queue: { node: { defaultChild?: unknown } }) => ({ 'Fn::GetAtt': [stack.getLogicalId(queue.node.defaultChild as CfnElement), 'QueueName'] });
+  /** Alarms whose one metric is `metricName` of `queue` (an alarm with a labelled metric renders it under Metrics). */
+  const alarmOn = (metricName: string, queue: { node: { defaultChild?: unknown } }) =>
+    Object.values(alarms).filter((a) => {
+      const metrics = a.Properties.Metrics as Array<{ MetricStat?: { Metric: Record<string, unknown>; Stat: string } }> | undefined;
+      const metric = metrics?.length === 1 ? metrics[0].MetricStat?.Metric : undefined;
+      return metric?.MetricName === metricName && JSON.stringify(metric.Dimensions) === JSON.stringify([{ Name: 'QueueName', Value: ref(queue) }]);
+    });
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const statOf = (alarm: { [key: string]: any }) => ({
+    namespace: alarm.Properties.Metrics[0].MetricStat.Metric.Namespace,
+    stat: alarm.Properties.Metrics[0].MetricStat.Stat,
+  });
+
+  test.each(['edgeRequests', 'dataRetries'] as const)('%s: oldest message older than iteratorAge (300 s) alarms, and notifies', (name) => {
+    const [alarm, ...more] = alarmOn('ApproximateAgeOfOldestMessage', stack.cacheSync[name]!);
+    expect(more).toEqual([]);
+    expect(statOf(alarm)).toEqual({ namespace: 'AWS/SQS', stat: 'Maximum' });
+    expect(alarm.Properties).toMatchObject({ Threshold: 300, ComparisonOperator: 'GreaterThanThreshold' });
+    expect(alarm.Properties.AlarmActions).toHaveLength(1);
+  });
+
+  test.each(['edgeFailures', 'dataFailures', 'deadLetterQueue'] as const)('%s: one message given up on alarms, and notifies', (name) => {
+    const [alarm, ...more] = alarmOn('ApproximateNumberOfMessagesVisible', stack.cacheSync[name]!);
+    expect(more).toEqual([]);
+    expect(statOf(alarm)).toEqual({ namespace: 'AWS/SQS', stat: 'Maximum' });
+    expect(alarm.Properties).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+    expect(alarm.Properties.AlarmActions).toHaveLength(1);
+  });
+});

@@ -4,6 +4,7 @@
  */
 import { Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { API_MONITORING_DEFAULTS, CLOUDFRONT_METRICS_REGION } from './api-monitoring-defaults';
 import { ApiMonitoringProps, MonitoredDataCache } from './api-monitoring-props';
 import { checkRange } from '../api/route-table';
@@ -144,6 +145,42 @@ export function edgeSection(context: SectionContext, distributionId: string, reg
       height: 6,
     }));
   }
+  return widgets;
+}
+
+// ----------------------------------------------------------------------------------------
+// Work queues (e.g. CacheSync's edge-purge requests, data-purge retries and failure queues)
+// ----------------------------------------------------------------------------------------
+
+/**
+ * A queue's consumer can fall behind without an error or an iterator age (an SQS-fed function
+ * has none): the age of the oldest message says how late its work is, and anything on a
+ * failure queue is work given up on, to replay (`npm run redrive`).
+ */
+export function queueSection(context: SectionContext, backlogs: sqs.IQueue[], failures: sqs.IQueue[]): cloudwatch.IWidget[] {
+  const { period, iteratorAge } = context.settings;
+  const idOf = (queue: sqs.IQueue) => queue.node.path.split('/').slice(-2).join('').replace(/[^A-Za-z0-9]/g, '');
+  const ages = backlogs.map((queue) => {
+    const age = queue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period, label: queue.node.id });
+    context.addAlarm(`${idOf(queue)}OldestMessage`, age, {
+      threshold: iteratorAge.toSeconds(),
+      comparison: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      description: `${queue.node.path}: a message waiting longer than ${iteratorAge.toHumanString()} (its consumer lags; caches stay stale until it catches up)`,
+    });
+    return age;
+  });
+  const depths = failures.map((queue) => {
+    const depth = queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period, label: queue.node.id });
+    context.addAlarm(`${idOf(queue)}Messages`, depth, {
+      threshold: 1,
+      comparison: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      description: `${queue.node.path}: work given up on after retries (replay with npm run redrive once the cause is fixed)`,
+    });
+    return depth;
+  });
+  const widgets: cloudwatch.IWidget[] = [];
+  if (ages.length > 0) widgets.push(graph('Queue: oldest message age (s)', ages, 12));
+  if (depths.length > 0) widgets.push(graph('Failure queues: messages', depths, 12));
   return widgets;
 }
 

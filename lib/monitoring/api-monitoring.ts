@@ -5,6 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
   API_MONITORING_DEFAULTS,
@@ -18,7 +19,7 @@ import { ParsedRoute } from '../api/route-table';
 
 import { AlarmActions } from './alarm-actions';
 import { ApiMonitoringProps } from './api-monitoring-props';
-import { AlarmOptions, dataCacheSection, edgeSection, graph, SectionContext, Settings, validate } from './api-monitoring-sections';
+import { AlarmOptions, dataCacheSection, edgeSection, graph, queueSection, SectionContext, Settings, validate } from './api-monitoring-sections';
 import { chunked, sumOf } from './api-monitoring-alarms';
 
 export * from './api-monitoring-props';
@@ -119,6 +120,17 @@ export class ApiMonitoring extends Construct {
   public addStreamFunctions(functions: lambda.IFunction[]): void {
     if (functions.length === 0) return;
     this.dashboard.addWidgets(...this.streamSection(functions));
+  }
+
+  /**
+   * Watches work queues: the age of the oldest message of each backlog (e.g. CacheSync's
+   * `edgeRequests` and `dataRetries`, whose SQS-fed purges have no iterator age) against
+   * `iteratorAge`, and any message on a failure queue (`edgeFailures`, `dataFailures`,
+   * `deadLetterQueue`). A graph and an alarm each.
+   */
+  public addQueues(queues: { backlogs?: sqs.IQueue[]; failures?: sqs.IQueue[] }): void {
+    const widgets = queueSection(this.sectionContext, queues.backlogs ?? [], queues.failures ?? []);
+    if (widgets.length > 0) this.dashboard.addWidgets(...widgets);
   }
 
   // ----------------------------------------------------------------------------------------

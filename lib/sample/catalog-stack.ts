@@ -113,6 +113,11 @@ export class CatalogStack extends Stack {
     });
 
     this.api.monitoring?.addStreamFunctions([this.cacheSync.edgePurge, this.cacheSync.dataPurge].filter((f) => f !== undefined));
+    const sync = this.cacheSync;
+    this.api.monitoring?.addQueues({
+      backlogs: [sync.edgeRequests, sync.dataRetries].filter((q) => q !== undefined),
+      failures: [...new Set([sync.edgeFailures, sync.dataFailures, sync.deadLetterQueue])].filter((q) => q !== undefined),
+    });
 
     if (props.compliance) {
       Compliance.apply(this, props.compliance);
