@@ -4,9 +4,9 @@
  * a toolkit that reads cloud assembly schema 53 at most, and aws-cdk-lib 2.276 writes schema 55
  * ("Cloud assembly schema version mismatch"); integ-runner has no option to skip that check.
  *
- *   npx tsx scripts/integ-verify.ts              # synthesize every integ/integ.*.ts, compare with its snapshot
- *   npx tsx scripts/integ-verify.ts --update     # rewrite the snapshots that differ (after reading the diff)
- *   npx tsx scripts/integ-verify.ts integ.catalog.ts [--update]   # some cases only
+ *   npm run test:integ                 # synthesize every integ/integ.*.ts, compare with its snapshot
+ *   npm run test:integ -- --update     # rewrite the snapshots that differ (after reading the diff)
+ *   npm run test:integ -- integ.catalog.ts [--update]   # some cases only
  *
  * Each case is synthesized as integ-runner synthesizes it (its app command from integ.config.json,
  * run from integ/, with integ-runner's context and CDK_INTEG_* environment), the output is cleaned
@@ -99,7 +99,7 @@ function main(): number {
   }
   if (failed > 0) {
     console.log(`\n${failed} of ${cases.length} integ snapshot(s) differ or failed. If a change is intended, read the diff, then:\n` +
-      '  npx tsx scripts/integ-verify.ts --update   (and commit integ/*.snapshot)');
+      '  npm run test:integ -- --update (and commit integ/*.snapshot)');
     return 1;
   }
   console.log(`\n${cases.length} integ snapshot(s) ${update ? 'up to date' : 'match'}`);
