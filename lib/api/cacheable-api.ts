@@ -23,7 +23,7 @@ import { dataCacheKeyPrefix, routeEnvironment } from './route-environment';
 import { addJsonGatewayResponses } from './gateway-responses';
 import { checkGatewayCache, gatewayCacheKeyParameters, gatewayCacheMethodOptions, requireAuthorizationForCacheControl } from './stage-cache';
 import { StatelessFunction, StatelessFunctionOptions } from '../functions/stateless-function';
-import { methodSpec, placeRoutes, RouteStack, RouteStacks } from './route-stacks';
+import { methodRequestParameters, methodSpec, placeRoutes, RouteStack, RouteStacks } from './route-stacks';
 import { checkApiResourceQuota, checkTemplateLimits } from '../shared/limits';
 
 export type { ThrottleSettings } from './api-consumers';
@@ -354,17 +354,8 @@ export class CacheableApi extends Construct {
     if (cacheClient) cacheClient.grantConnect(fn);
     acknowledge(fn, 'Serverless-LambdaDLQ', 'Invoked synchronously by API Gateway: a failure goes back to the caller; a DLQ only receives asynchronous invocations');
 
-    const requestParameters: Record<string, boolean> = {};
-    for (const p of route.pathParameters) requestParameters[`method.request.path.${p}`] = true;
-    for (const [q, required] of Object.entries(route.options.request?.queryStrings ?? {})) {
-      requestParameters[`method.request.querystring.${q}`] = required;
-    }
-    for (const [h, required] of Object.entries(route.options.request?.headers ?? {})) {
-      requestParameters[`method.request.header.${h}`] = required;
-    }
     const cacheKeyParameters = route.cache.gateway ? gatewayCacheKeyParameters(route, authorization) : undefined;
-    // A cache key parameter must be a declared request parameter (optional unless declared required).
-    for (const p of cacheKeyParameters ?? []) requestParameters[p] ??= false;
+    const requestParameters = methodRequestParameters(route, cacheKeyParameters);
 
     const bodySchema = route.options.request?.bodySchema;
     const modelOptions = { contentType: 'application/json', modelName: `${route.id}Body`, schema: bodySchema! };

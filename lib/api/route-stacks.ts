@@ -117,6 +117,20 @@ function checkRouteStacks(option: RouteStacks | undefined): { threshold: number;
   return { threshold, groups: option.groups ?? {} };
 }
 
+/**
+ * A method's request parameters: its path parameters (required), declared query strings and
+ * headers, and the stage-cache key parameters, which must be declared (optional unless declared
+ * required).
+ */
+export function methodRequestParameters(route: ParsedRoute, cacheKeyParameters: string[] | undefined): Record<string, boolean> {
+  const parameters: Record<string, boolean> = {};
+  for (const p of route.pathParameters) parameters[`method.request.path.${p}`] = true;
+  for (const [q, required] of Object.entries(route.options.request?.queryStrings ?? {})) parameters[`method.request.querystring.${q}`] = required;
+  for (const [h, required] of Object.entries(route.options.request?.headers ?? {})) parameters[`method.request.header.${h}`] = required;
+  for (const p of cacheKeyParameters ?? []) parameters[p] ??= false;
+  return parameters;
+}
+
 /** `items-v2` → `ItemsV2`, `{tenant}` → `Tenant`. */
 function segmentName(segment: string): string {
   const name = segment
