@@ -41,6 +41,29 @@ describe('fill leases between two containers', () => {
     expect(await waiter.getWithOutcome('k', async () => 'again')).toEqual({ value: 'from holder', outcome: 'hit' });
   });
 
+  test("a waiter for a grouped key gets the holder's value once it is filled, without loading", async () => {
+    let refused!: () => void;
+    const isWaiting = new Promise<void>((resolve) => (refused = resolve));
+    const store = new (class extends MemoryStore {
+      async acquireLease(key: string, ttlMs: number) {
+        const lease = await super.acquireLease(key, ttlMs);
+        if (lease === undefined) refused();
+        return lease;
+      }
+    })();
+    const holder = new CacheClient({ store, ttlSeconds: 60, jitter: 0 });
+    const waiter = new CacheClient({ store, ttlSeconds: 60, jitter: 0, leaseWaitMs: 5_000 });
+    const slow = gatedLoad('page from holder');
+    const held = holder.get('page', slow.load, { group: 'items' });
+    await slow.started;
+    const waiting = waiter.get('page', async () => 'page from waiter', { group: 'items' });
+    await isWaiting;
+    slow.release();
+    expect(await held).toBe('page from holder');
+    expect(await waiting).toBe('page from holder');
+    expect(waiter.stats()).toMatchObject({ leaseWaits: 1, loads: 0 });
+  });
+
   test('a waiter takes over a lease that expired while it waited, and its fill is the one that counts', async () => {
     const clock = { now: Date.now() };
     let refused!: () => void;
