@@ -134,6 +134,8 @@ function readJson<T>(file: string): T | undefined {
 // Sections
 // ------------------------------------------------------------------------------------------
 
+const round1 = (value: number) => Math.round(value * 10) / 10;
+
 function hitPathSection(results: DataCacheResults | undefined, report: { files: Record<string, string>; gaps: string[] }): string {
   const redis = results?.hitPath?.redis;
   const memcached = results?.hitPath?.memcached;
@@ -201,6 +203,22 @@ function hitPathSection(results: DataCacheResults | undefined, report: { files: 
     'entries (same keys, same bytes) and check every reply holds the whole entry. Every path is interleaved per',
     'operation, so machine noise falls on all of them alike. CPU µs/op is this process\'s user + system time per',
     'call: the client\'s own work, which waiting for the reply does not stretch.',
+    ...(redis.cacheAsideHit.cpuUsPerOp !== undefined && redis.rawGet.cpuUsPerOp !== undefined
+      ? [
+          '',
+          `What the ratios measure: a kit hit costs ${fmt(round1(redis.cacheAsideHit.cpuUsPerOp - redis.rawGet.cpuUsPerOp))} µs more CPU than a raw GET on Redis` +
+            (memcached?.cacheAsideHit?.cpuUsPerOp !== undefined && memcached.rawGets?.cpuUsPerOp !== undefined
+              ? ` and ${fmt(round1(memcached.cacheAsideHit.cpuUsPerOp - memcached.rawGets.cpuUsPerOp))} µs on memcached`
+              : '') +
+            ` (the same order on both: the cost is in the kit's own layer, not a client), against a raw round trip of ${fmt(redis.rawGet.p50Us)} µs`,
+          'at p50 on this loopback. The p50 ratio therefore depends on how long the round trip is: on a loopback where a',
+          'reply wakes an idle core (earlier runs of this bench on an idle host: a raw GET of about 90 µs) the Redis',
+          'ratios were 1.17x to 1.2x; here, with cores kept busy, the round trip is a fraction of that and the same',
+          'work weighs more. An earlier memcached run (raw 21.5 µs, kit 93.7 µs) looks like the two regimes in one run',
+          '(not reproduced since); its raw path did read the value, but of another key (9 vs 21 bytes), 31 bytes',
+          'shorter, without a parse: the raw paths now read the kit\'s own entries and check each reply.',
+        ]
+      : []),
     '',
   ].join('\n');
 }
