@@ -1,68 +1,94 @@
 /**
- * Where `cdk synth` of the sample app spends its time, phase by phase, in one process as the CDK
- * CLI runs the app: module load (aws-cdk-lib, the kit), construct tree (bundling included: assets
- * bundle as they are constructed), then synthesis split into its parts by switching each off in
- * turn (built-in CloudFormation validation, cdk-nag) and the assembly write. Usage:
- *   npx tsx bench/synth-profile.ts [--runs 3] [--phase <name>]   (one phase per fresh process)
- * Phases are measured in fresh processes so module caches do not favour later ones.
+ * Where the sample app's synth spends its CPU, phase by phase, the way `cdk synth` runs the app
+ * (bin/app.ts: CatalogStack and AiGatewayStack, cdk-nag's AwsSolutions and Serverless packs,
+ * built-in validation off). Each variant runs in a fresh process (module caches would otherwise
+ * favour later ones) and records CPU time (user + system, this process) at each milestone:
+ *   aws-cdk-lib loaded -> cdk-nag loaded -> kit loaded -> both stacks constructed (bundling happens
+ *   here: assets bundle as they are constructed) -> synthesized (nag validation, tree metadata,
+ *   template resolution, assembly write).
+ * Variants switch one thing off or change one cache, so each part is the difference of two
+ * medians in CPU time: nag, tree metadata, bundling with a warm bundle cache, with a cold one,
+ * and none. The bare app (one empty stack) is measured alike. esbuild's own process is not
+ * counted in CPU (it is not a waited-for child); cold bundling is also given in wall time.
+ * Usage: npm run bench:synth-profile [-- --runs 5] (writes bench/results/synth-profile.json)
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { compileSample } from './synth-apps';
 
 const root = path.join(__dirname, '..');
 const arg = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
 
-type Phase = 'full' | 'no-builtin-validation' | 'no-nag' | 'no-bundling' | 'none';
+const VARIANTS = ['full', 'cold-bundle-cache', 'no-bundling', 'no-nag', 'no-tree-metadata', 'bare'] as const;
+type Variant = (typeof VARIANTS)[number];
+type Marks = Record<'start' | 'cdkLoaded' | 'nagLoaded' | 'kitLoaded' | 'constructed' | 'synthesized', number> & {
+  readonly constructedWallMs: number;
+  readonly generatedModules: number;
+  readonly generatedMegabytes: number;
+};
 
-/** Runs the sample app once in this process and returns milestones in ms since process start. */
-function runOnce(phase: Phase): Record<string, number> {
-  const since = () => performance.now();
-  const marks: Record<string, number> = { start: since() };
-  /* eslint-disable @typescript-eslint/no-require-imports */
-  const cdk = require('aws-cdk-lib') as typeof import('aws-cdk-lib');
-  const { AwsSolutionsChecks, ServerlessChecks } = require('cdk-nag') as typeof import('cdk-nag');
-  marks.cdkLoaded = since();
-  const { CatalogStack } = require('../lib/sample/catalog-stack') as typeof import('../lib/sample/catalog-stack');
-  marks.kitLoaded = since();
-  /* eslint-enable @typescript-eslint/no-require-imports */
-  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cca-profile-'));
-  const context = JSON.parse(fs.readFileSync(path.join(root, 'cdk.json'), 'utf8')).context;
-  const app = new cdk.App({
-    outdir,
-    context: { ...context, ...(phase === 'no-bundling' || phase === 'none' ? { 'aws:cdk:bundling-stacks': [] } : {}) },
-    builtinCloudFormationValidation: !(phase === 'no-builtin-validation' || phase === 'none'),
-  });
-  new CatalogStack(app, 'CatalogStack', { description: 'profile' });
-  if (phase !== 'no-nag' && phase !== 'none') cdk.Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
-  marks.constructed = since();
-  app.synth();
-  marks.synthesized = since();
-  fs.rmSync(outdir, { recursive: true, force: true });
-  return marks;
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+function main(): void {
+  const runs = Number(arg('--runs') ?? 5);
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cca-synth-profile-'));
+  const distDir = path.join(path.dirname(compileSample(work)), '..');
+  const warmCache = path.join(work, 'bundle-cache');
+  const loadBefore = os.loadavg()[0];
+  const samples = Object.fromEntries(VARIANTS.map((v) => [v, [] as Marks[]])) as Record<Variant, Marks[]>;
+  const runVariant = (v: Variant) => {
+    const cache = v === 'cold-bundle-cache' ? fs.mkdtempSync(path.join(work, 'cold-')) : warmCache;
+    // The sample's directory as cwd, as when the CLI runs `node dist/bin/app.js` there.
+    const out = execFileSync(process.execPath, [path.join(__dirname, 'synth-profile-run.js'), v, distDir, path.join(root, 'cdk.json')], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, CDK_CACHEABLE_API_BUNDLE_CACHE: cache },
+    });
+    return JSON.parse(out) as Marks;
+  };
+  runVariant('full'); // fills the warm bundle cache; not counted
+  // Round-robin over the variants, so load from other work falls on all of them alike.
+  for (let i = 0; i < runs; i++) for (const v of VARIANTS) samples[v].push(runVariant(v));
+  fs.rmSync(work, { recursive: true, force: true });
+
+  const m = (v: Variant, from: keyof Marks, to: keyof Marks) => Math.round(median(samples[v].map((s) => (s[to] as number) - (s[from] as number))));
+  const total = (v: Variant) => m(v, 'start', 'synthesized');
+  const parts = {
+    'node + aws-cdk-lib core load': m('full', 'start', 'cdkLoaded'),
+    'cdk-nag load (its rule modules)': m('full', 'cdkLoaded', 'nagLoaded'),
+    'kit load (lib/ and the aws-cdk-lib modules it imports)': m('full', 'nagLoaded', 'kitLoaded'),
+    'construct both stacks, warm bundle cache (service L1 modules load here)': m('full', 'kitLoaded', 'constructed'),
+    'of which bundling, warm cache (full - no-bundling)': m('full', 'kitLoaded', 'constructed') - m('no-bundling', 'kitLoaded', 'constructed'),
+    'of which bundling, cold cache, this process only (esbuild itself not counted)': m('cold-bundle-cache', 'kitLoaded', 'constructed') - m('no-bundling', 'kitLoaded', 'constructed'),
+    'synth: cdk-nag validation (full - no-nag; includes the service modules its rules load)': m('full', 'constructed', 'synthesized') - m('no-nag', 'constructed', 'synthesized'),
+    'synth: tree metadata, tree.json (full - no-tree-metadata)': m('full', 'constructed', 'synthesized') - m('no-tree-metadata', 'constructed', 'synthesized'),
+    'synth: the rest (resolve templates, stage assets, write the assembly)':
+      m('no-nag', 'constructed', 'synthesized') - (m('full', 'constructed', 'synthesized') - m('no-tree-metadata', 'constructed', 'synthesized')),
+  };
+  const wall = (v: Variant) => Math.round(median(samples[v].map((s) => s.constructedWallMs)));
+  const result = {
+    generatedAt: new Date().toISOString(),
+    node: process.version,
+    runs,
+    loadAverage: { before: loadBefore, after: os.loadavg()[0] },
+    toolchain: 'precompiled (tsc), app run in-process as the CLI runs it, built-in validation off',
+    totalCpuMs: Object.fromEntries(VARIANTS.map((v) => [v, total(v)])),
+    partsCpuMs: parts,
+    constructWallMs: { warmBundleCache: wall('full'), coldBundleCache: wall('cold-bundle-cache'), noBundling: wall('no-bundling') },
+    generatedModules: Object.fromEntries(VARIANTS.map((v) => [v, { count: samples[v][0].generatedModules, megabytes: samples[v][0].generatedMegabytes }])),
+  };
+  console.log(`Sample app (both stacks) in-process CPU ms, median of ${runs} fresh processes per variant (load average ${loadBefore.toFixed(1)})`);
+  for (const v of VARIANTS) console.log(`  total ${v.padEnd(18)} ${String(total(v)).padStart(6)}   (${result.generatedModules[v].count} L1 modules, ${result.generatedModules[v].megabytes} MB)`);
+  for (const [name, ms] of Object.entries(parts)) console.log(`  ${String(ms).padStart(6)}  ${name}`);
+  console.log(`  construct wall ms: warm cache ${result.constructWallMs.warmBundleCache}, cold ${result.constructWallMs.coldBundleCache}, no bundling ${result.constructWallMs.noBundling}`);
+  fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
+  fs.writeFileSync(path.join(__dirname, 'results', 'synth-profile.json'), JSON.stringify(result, null, 2) + '\n');
 }
 
-const phase = arg('--phase') as Phase | undefined;
-if (phase) {
-  process.stdout.write(JSON.stringify(runOnce(phase)));
-} else {
-  const runs = Number(arg('--runs') ?? 3);
-  const phases: Phase[] = ['full', 'no-builtin-validation', 'no-nag', 'no-bundling', 'none'];
-  const samples: Record<Phase, Record<string, number>[]> = Object.fromEntries(phases.map((p) => [p, []])) as never;
-  for (let i = 0; i < runs; i++) {
-    for (const p of phases) {
-      const out = execFileSync(process.execPath, ['--require', 'tsx/cjs', __filename, '--phase', p], { cwd: root, encoding: 'utf8' });
-      samples[p].push(JSON.parse(out));
-    }
-  }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const m = (p: Phase, from: string, to: string) => median(samples[p].map((s) => s[to] - s[from]));
-  console.log(`Sample app phases, median of ${runs} fresh processes each (ms; load average ${os.loadavg()[0].toFixed(1)})`);
-  console.log(`  aws-cdk-lib + cdk-nag load     ${m('full', 'start', 'cdkLoaded').toFixed(0)}`);
-  console.log(`  kit (lib/sample) load          ${m('full', 'cdkLoaded', 'kitLoaded').toFixed(0)}`);
-  for (const p of phases) {
-    console.log(`  ${p.padEnd(22)} construct ${m(p, 'kitLoaded', 'constructed').toFixed(0).padStart(6)}   synth ${m(p, 'constructed', 'synthesized').toFixed(0).padStart(6)}`);
-  }
-  console.log('  (construct includes bundling; synth includes validation plugins and the assembly write)');
-}
+main();

@@ -10,12 +10,16 @@
  * Runs come in alternating pairs (bare then sample, then sample then bare, ...), each into a fresh
  * output directory, so machine noise falls on both arms alike; the ratio is the median of the
  * per-pair ratios, in wall time and in CPU time (user + system of the whole process tree, which a
- * busy host stretches far less). Usage: npm run bench:synth [-- --pairs 5 --validation-pairs 3 --reference-runs 3]
+ * busy host stretches far less). Each toolchain runs twice: with a warm handler bundle cache
+ * (every handler unchanged since the comparison's warm-up run: copied, not rebuilt) and a cold one
+ * (a new empty cache folder per run: every handler bundled by esbuild).
+ * Usage: npm run bench:synth [-- --pairs 5 --validation-pairs 3 --reference-runs 3]
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { bareApp, compileSample } from './synth-apps';
 
 const root = path.join(__dirname, '..');
 const arg = (name: string, fallback: number) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback);
@@ -24,33 +28,9 @@ const referenceRuns = arg('--reference-runs', 3);
 /** Pairs of the supplementary comparison with built-in validation on in both apps. */
 const validationPairs = arg('--validation-pairs', 3);
 const cdk = path.join(root, 'node_modules', '.bin', 'cdk');
-const tsc = path.join(root, 'node_modules', '.bin', 'tsc');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cca-synth-bench-'));
-const context = JSON.parse(fs.readFileSync(path.join(root, 'cdk.json'), 'utf8')).context;
-
-/** A bare app outside the repo: one empty stack, the sample's cdk.json context, the repo's node_modules. */
-function bareApp(): string {
-  const dir = path.join(work, 'bare');
-  fs.mkdirSync(path.join(dir, 'bin'), { recursive: true });
-  fs.symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
-  fs.writeFileSync(path.join(dir, 'bin', 'bare.ts'), "import * as cdk from 'aws-cdk-lib';\nconst app = new cdk.App();\nnew cdk.Stack(app, 'BareStack');\n");
-  // The same loader script as the sample's scripts/run-app.js.
-  fs.writeFileSync(path.join(dir, 'run-app.js'), "require('tsx/cjs');\nrequire('./bin/bare.ts');\n");
-  const compilerOptions = { target: 'ES2022', module: 'commonjs', strict: true, esModuleInterop: true, skipLibCheck: true, types: ['node'] };
-  fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, include: ['bin'] }));
-  fs.writeFileSync(path.join(dir, 'cdk.json'), JSON.stringify({ app: 'node run-app.js', context }));
-  execFileSync(tsc, ['-p', dir, '--outDir', path.join(dir, 'dist')], { stdio: 'inherit' });
-  return dir;
-}
-
-/** The sample compiled by tsc (tsconfig.build.json: bin, lib, lambda) into a folder beside a node_modules link. */
-function compiledSample(): string {
-  const dir = path.join(work, 'sample');
-  fs.mkdirSync(dir);
-  fs.symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
-  execFileSync(tsc, ['-p', path.join(root, 'tsconfig.build.json'), '--outDir', path.join(dir, 'dist'), '--declaration', 'false'], { stdio: 'inherit' });
-  return path.join(dir, 'dist', 'bin', 'app.js');
-}
+/** The bundle cache of the `warm` runs: the bench's own, so what an earlier run left cannot count. */
+const warmCache = path.join(work, 'warm-bundle-cache');
 
 interface Arm {
   readonly name: string;
@@ -59,6 +39,13 @@ interface Arm {
   readonly app: string;
   /** CDK_VALIDATION for the run: aws-cdk-lib's built-in CloudFormation validation on or off. */
   readonly validation: boolean;
+  /**
+   * The handler bundle cache (lib/functions/bundling.ts) the run sees: `warm`, one folder for the
+   * whole comparison, filled by its warm-up run (handlers unchanged since the last synth, the
+   * usual case while working on a stack); `cold`, a new empty folder for every run (first synth
+   * on a machine, or every handler changed).
+   */
+  readonly bundleCache: 'warm' | 'cold';
 }
 
 /**
@@ -86,7 +73,13 @@ function timeSynth(arm: Arm): Sample {
   execFileSync(cdk, ['synth', '-q', '--app', arm.app, '--output', output], {
     cwd: arm.cwd,
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1', CDK_DISABLE_CLI_TELEMETRY: '1', CDK_VALIDATION: String(arm.validation) },
+    env: {
+      ...process.env,
+      CDK_DISABLE_VERSION_CHECK: '1',
+      CDK_DISABLE_CLI_TELEMETRY: '1',
+      CDK_VALIDATION: String(arm.validation),
+      CDK_CACHEABLE_API_BUNDLE_CACHE: arm.bundleCache === 'warm' ? warmCache : fs.mkdtempSync(path.join(work, 'cold-cache-')),
+    },
   });
   const wall = Number(process.hrtime.bigint() - start) / 1e9;
   const cpu = childrenCpuSeconds() - cpuBefore;
@@ -116,7 +109,7 @@ export interface ToolchainResult {
 }
 
 function comparePairs(toolchain: string, bare: Arm, sample: Arm, count = pairs): ToolchainResult {
-  timeSynth(bare); // warm-up of both (file cache), not counted
+  timeSynth(bare); // warm-up of both (file cache; the warm bundle cache), not counted
   timeSynth(sample);
   const bareSeconds: number[] = [];
   const sampleSeconds: number[] = [];
@@ -152,33 +145,38 @@ function comparePairs(toolchain: string, bare: Arm, sample: Arm, count = pairs):
 
 function main(): void {
   const loadBefore = os.loadavg()[0];
-  const bare = bareApp();
-  const sampleJs = compiledSample();
+  const bare = bareApp(work);
+  const sampleJs = compileSample(work);
   const results: ToolchainResult[] = [];
   console.log(`cdk synth -q, ${pairs} alternating pairs per toolchain (load average ${loadBefore.toFixed(1)})`);
-  for (const validation of [false, true]) {
-    const label = validation ? ', built-in validation on in both' : '';
+  const toolchains = {
+    tsx: { bare: 'node run-app.js', sample: 'node scripts/run-app.js' },
+    'precompiled (tsc)': { bare: `node ${path.join(bare, 'dist', 'bare.js')}`, sample: `node ${sampleJs}` },
+  };
+  const comparisons: Array<{ toolchain: keyof typeof toolchains; bundleCache: Arm['bundleCache']; validation: boolean; count: number }> = [
+    { toolchain: 'tsx', bundleCache: 'warm', validation: false, count: pairs },
+    { toolchain: 'tsx', bundleCache: 'cold', validation: false, count: pairs },
+    { toolchain: 'precompiled (tsc)', bundleCache: 'warm', validation: false, count: pairs },
+    { toolchain: 'precompiled (tsc)', bundleCache: 'cold', validation: false, count: pairs },
+    { toolchain: 'tsx', bundleCache: 'warm', validation: true, count: validationPairs },
+  ];
+  for (const c of comparisons) {
+    if (c.count === 0) continue;
+    const label = `${c.toolchain}, ${c.bundleCache} bundle cache${c.validation ? ', built-in validation on in both' : ''}`;
+    const apps = toolchains[c.toolchain];
     results.push(
       comparePairs(
-        `tsx${label}`,
-        { name: 'bare', cwd: bare, app: 'node run-app.js', validation },
-        { name: 'sample', cwd: root, app: 'node scripts/run-app.js', validation },
-        validation ? validationPairs : pairs,
-      ),
-    );
-    if (validation) break;
-    results.push(
-      comparePairs(
-        `precompiled (tsc)${label}`,
-        { name: 'bare', cwd: bare, app: `node ${path.join(bare, 'dist', 'bare.js')}`, validation },
-        { name: 'sample', cwd: root, app: `node ${sampleJs}`, validation },
+        label,
+        { name: 'bare', cwd: bare, app: apps.bare, validation: c.validation, bundleCache: c.bundleCache },
+        { name: 'sample', cwd: root, app: apps.sample, validation: c.validation, bundleCache: c.bundleCache },
+        c.count,
       ),
     );
   }
   const tsNodeSeconds: number[] = [];
   const tsNodeCpuSeconds: number[] = [];
   for (let i = 0; i < referenceRuns; i++) {
-    const sample = timeSynth({ name: 'bare ts-node', cwd: bare, app: 'npx ts-node --prefer-ts-exts bin/bare.ts', validation: true });
+    const sample = timeSynth({ name: 'bare ts-node', cwd: bare, app: 'npx ts-node --prefer-ts-exts bin/bare.ts', validation: true, bundleCache: 'warm' });
     tsNodeSeconds.push(round(sample.wall));
     tsNodeCpuSeconds.push(round(sample.cpu));
   }

@@ -4,12 +4,23 @@
 //   --mutate <glob>[,<glob>]  a subset, e.g. `npm run test:mutation -- --mutate lambda/purge/*.ts`
 //   --name <name>             report and sandbox names (reports/mutation/<name>.{json,html}), so
 //                             that two subsets can run side by side
+//   --tests <dir|file>[,...]  only the jest suites under these folders of test/, or these files (a
+//                             name ending in .ts, globs allowed), instead of all of test/runtime and
+//                             test/purge (jest.mutation.config.js): e.g. `--tests purge` for the
+//                             purge code, whose mutants no runtime suite can kill; a shorter dry run
 import { Stryker } from '../node_modules/@stryker-mutator/core/dist/src/stryker.js';
 
 const args = process.argv.slice(2);
 const value = (flag) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
 const options = { configFile: 'stryker.conf.json' };
 if (value('--mutate')) options.mutate = value('--mutate').split(',');
+if (value('--tests')) {
+  const testMatch = value('--tests')
+    .split(',')
+    .map((entry) => (entry.endsWith('.ts') ? `<rootDir>/test/${entry}` : `<rootDir>/test/${entry}/**/*.test.ts`));
+  // Merged over the config file's options by the jest runner.
+  options.jest = { projectType: 'custom', configFile: 'jest.mutation.config.js', enableFindRelatedTests: false, config: { testMatch } };
+}
 const name = value('--name');
 if (name) {
   options.tempDirName = `.stryker-tmp-${name}`;

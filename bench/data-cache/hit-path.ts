@@ -24,8 +24,16 @@ export function benchCacheEnv(host: string, port: number): Record<string, string
     DATA_CACHE_AUTH: 'none',
     DATA_CACHE_KEY_PREFIX: 'bench',
     DATA_CACHE_TTL_SECONDS: '3600',
+    ...BENCH_TIMEOUTS,
   };
 }
+
+/**
+ * Longer connect and command timeouts than the functions' defaults (200 and 100 ms): a busy shared
+ * host can stall this process past them, and a timed-out read is a fail-open load, not a hit. The
+ * hit path does the same work whatever the timeout (one deadline per command).
+ */
+export const BENCH_TIMEOUTS = { DATA_CACHE_CONNECT_TIMEOUT_MS: '5000', DATA_CACHE_COMMAND_TIMEOUT_MS: '5000' };
 
 /**
  * Sequential hit latency of the calls the catalog handlers make - the container's CacheClient

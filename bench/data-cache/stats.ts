@@ -16,10 +16,15 @@ export interface LatencySummary {
   readonly p99Us: number;
   readonly meanUs: number;
   readonly opsPerSec: number;
+  /**
+   * Mean CPU time (user + system) of this process per op, µs: the client's own work (encoding,
+   * parsing, syscalls), which the round trip's wait does not stretch.
+   */
+  readonly cpuUsPerOp?: number;
 }
 
 /** Summary of per-op durations given in microseconds, over a run that took `totalMs`. */
-export function summarize(samplesUs: readonly number[], totalMs: number): LatencySummary {
+export function summarize(samplesUs: readonly number[], totalMs: number, cpuUs?: number): LatencySummary {
   const sorted = [...samplesUs].sort((a, b) => a - b);
   const sum = sorted.reduce((a, b) => a + b, 0);
   return {
@@ -29,6 +34,7 @@ export function summarize(samplesUs: readonly number[], totalMs: number): Latenc
     p99Us: round(percentile(sorted, 99)),
     meanUs: round(sum / sorted.length),
     opsPerSec: Math.round(sorted.length / (totalMs / 1000)),
+    ...(cpuUs === undefined ? {} : { cpuUsPerOp: round(cpuUs / sorted.length) }),
   };
 }
 
@@ -56,16 +62,21 @@ export async function measureInterleaved<P extends string>(
   const reversed = [...names].reverse();
   const samples = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<P, number[]>;
   const elapsed = Object.fromEntries(names.map((n) => [n, 0])) as Record<P, number>;
+  const cpu = Object.fromEntries(names.map((n) => [n, 0])) as Record<P, number>;
   for (let i = 0; i < warmUp + ops; i++) {
     for (const name of i % 2 === 0 ? names : reversed) {
+      // The CPU reading brackets the wall-clock one, so its own cost stays out of the latency.
+      const cpuBefore = process.cpuUsage();
       const t = performance.now();
       await paths[name]();
       const d = performance.now() - t;
+      const c = process.cpuUsage(cpuBefore);
       if (i >= warmUp) {
         samples[name].push(d * 1000);
         elapsed[name] += d;
+        cpu[name] += c.user + c.system;
       }
     }
   }
-  return Object.fromEntries(names.map((n) => [n, summarize(samples[n], elapsed[n])])) as Record<P, LatencySummary>;
+  return Object.fromEntries(names.map((n) => [n, summarize(samples[n], elapsed[n], cpu[n])])) as Record<P, LatencySummary>;
 }

@@ -119,8 +119,9 @@ function bundleWithCache(options: HandlerBundlingOptions, entry: string, outfile
     buildWithEsbuild(options, entry, outfile);
     return;
   }
+  // The version from esbuild's package.json: loading esbuild itself is left to a real build.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const esbuildVersion = (require('esbuild') as typeof import('esbuild')).version;
+  const esbuildVersion = (require('esbuild/package.json') as { version: string }).version;
   const key = sha256(JSON.stringify({ esbuildVersion, entry, cwd: process.cwd(), command: esbuildCommandLine(options, entry) }));
   const record = path.join(cacheDir, `${key}.json`);
   const cachedOutput = path.join(cacheDir, `${key}.js`);
