@@ -1,5 +1,3 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -13,6 +11,7 @@ import type { CacheableApi } from '../api/cacheable-api';
 import { RouteOptions, RouteTable } from '../api/route-spec';
 import { checkRange } from '../api/route-table';
 import { DataCache } from '../data-cache/data-cache';
+import { lambdaEntry } from '../functions/lambda-entry';
 import { StatelessFunctionOptions } from '../functions/stateless-function';
 import { checkModelTable, ModelTarget } from './model-target';
 
@@ -142,18 +141,6 @@ export const MODEL_ROUTES_DEFAULTS = {
   maxBodyBytes: 1024 * 1024,
 } as const;
 
-/** A handler of lambda/ai, from the source tree or the published package. */
-function handlerFile(name: string): string {
-  // lambda/ai/<name>.ts beside lib/ (the repository, or the package's shipped sources), else the
-  // compiled .js beside dist/lib (a precompiled app), as CacheSync finds its purge handlers.
-  const candidates = [
-    path.join(__dirname, '..', '..', 'lambda', 'ai', name),
-    path.join(__dirname, '..', '..', '..', 'lambda', 'ai', name),
-    path.join(__dirname, '..', '..', 'lambda', 'ai', name.replace(/\.ts$/, '.js')),
-  ];
-  return candidates.find((f) => fs.existsSync(f)) ?? candidates[0];
-}
-
 /** What `modelRouteTable` builds the two routes from. */
 export interface ModelRouteTableOptions {
   /** Path prefix, e.g. `/v1`. */
@@ -174,7 +161,7 @@ export interface ModelRouteTableOptions {
 export function modelRouteTable(o: ModelRouteTableOptions): RouteTable {
   const inVpc = o.cacheTtl !== undefined;
   const chat: RouteOptions = {
-    entry: handlerFile('chat-completions.ts'),
+    entry: lambdaEntry('ai', 'chat-completions'),
     authorization: o.authorization,
     requireApiKey: o.requireApiKey,
     responseTransferMode: apigw.ResponseTransferMode.STREAM,
@@ -193,7 +180,7 @@ export function modelRouteTable(o: ModelRouteTableOptions): RouteTable {
   return {
     [`POST ${o.prefix}/chat/completions`]: chat,
     [`GET ${o.prefix}/models`]: {
-      entry: handlerFile('list-models.ts'),
+      entry: lambdaEntry('ai', 'list-models'),
       authorization: o.authorization,
       requireApiKey: o.requireApiKey,
       function: { description: 'Model aliases in the OpenAI list format', environment: { AI_MODELS: o.modelsJson } },

@@ -1,5 +1,3 @@
-import * as fs from 'fs';
-import * as path from 'path';
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -13,6 +11,7 @@ import { edgeInvalidationPaths } from '../edge/invalidation-paths';
 import { acknowledge } from '../shared/nag';
 import { dataCacheKeyPrefix } from '../api/route-environment';
 import { checkRange, ParsedRoute } from '../api/route-table';
+import { lambdaEntry } from '../functions/lambda-entry';
 import { StatelessFunction, StatelessFunctionOptions } from '../functions/stateless-function';
 
 export * from './cache-sync-props';
@@ -94,7 +93,7 @@ export class CacheSync extends Construct {
       const fn = new StatelessFunction(this, 'EdgePurge', {
         timeout: Duration.seconds(60),
         ...functionDefaults,
-        entry: purgeEntry('edge-purge'),
+        entry: lambdaEntry('purge', 'edge-purge'),
         description: `Invalidates CloudFront paths when ${props.table.node.id} changes`,
         environment: {
           ...functionDefaults.environment,
@@ -160,7 +159,7 @@ export class CacheSync extends Construct {
         vpc: props.dataCache.vpc,
         vpcSubnets: props.dataCache.functionSubnets,
         securityGroups,
-        entry: purgeEntry('data-cache-purge'),
+        entry: lambdaEntry('purge', 'data-cache-purge'),
         define: { ...props.dataCache.bundlingDefine, ...functionDefaults?.define },
         description: `Invalidates data-cache keys when ${props.table.node.id} changes`,
         environment,
@@ -283,16 +282,4 @@ function checkTemplates(prop: string, templates: string[], pattern: RegExp, rule
   for (const template of templates) {
     if (!pattern.test(template)) throw new Error(`${prop}: "${template}" must ${rule}`);
   }
-}
-
-/** The purge handler's source: lambda/purge/<name>.ts beside lib/, or the compiled .js beside dist/lib. */
-function purgeEntry(name: string): string {
-  const candidates = [
-    path.join(__dirname, '..', '..', 'lambda', 'purge', `${name}.ts`),
-    path.join(__dirname, '..', '..', 'lambda', 'purge', `${name}.js`),
-    path.join(__dirname, '..', '..', '..', 'lambda', 'purge', `${name}.ts`),
-  ];
-  const found = candidates.find((candidate) => fs.existsSync(candidate));
-  if (!found) throw new Error(`purge handler ${name} not found (looked in ${candidates.join(', ')})`);
-  return found;
 }
