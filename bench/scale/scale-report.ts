@@ -80,7 +80,7 @@ export function scaleChart(r: ScaleResults): string {
     series,
     yLabel: 'resources',
     scale: 'linear',
-    notes: ['n/a: refused at synth by the 500-resource limit check (per-route alarms in the root)'],
+    notes: r.arms.some((arm) => arm.runs.some((run) => run.error)) ? ['n/a: refused at synth by a limit check (see the table)'] : [],
   });
 }
 
