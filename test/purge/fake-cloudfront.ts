@@ -5,6 +5,7 @@ import {
   TooManyInvalidationsInProgress,
 } from '@aws-sdk/client-cloudfront';
 import type { AwsStub } from 'aws-sdk-client-mock';
+export { seededRandom as seeded } from '../coherence/sim-clock';
 import type { ServiceInputTypes, ServiceOutputTypes, CloudFrontClientResolvedConfig } from '@aws-sdk/client-cloudfront';
 
 /** A simulated clock: sleeping advances it, nothing really waits. */
@@ -12,18 +13,6 @@ export class SimClock {
   now = 0;
   sleep = async (ms: number): Promise<void> => {
     this.now += ms;
-  };
-}
-
-/** Deterministic numbers in [0, 1) (mulberry32). */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 
