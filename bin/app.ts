@@ -14,11 +14,13 @@ const app = new App({
 });
 const flag = (name: string) => app.node.tryGetContext(name);
 // `cdk synth -c compliance=strict`: the strict profile (lib/compliance), checked by all five packs.
-const profile = flag('compliance');
-if (profile !== undefined && profile !== 'strict') {
-  throw new Error(`context compliance: unknown profile "${profile}"; known profiles: strict`);
+// Without it, the standard profile: the kit's defaults, whose regulated-pack findings are each
+// acknowledged on their resource (test/compliance/sample-packs.test.ts checks all five packs).
+const profile = flag('compliance') ?? 'standard';
+if (profile !== 'standard' && profile !== 'strict') {
+  throw new Error(`context compliance: unknown profile "${profile}"; known profiles: standard, strict`);
 }
-const compliance = profile === 'strict' ? CompliancePolicy.strict({ reservedConcurrency: 5 }) : undefined;
+const compliance = profile === 'strict' ? CompliancePolicy.strict({ reservedConcurrency: 5 }) : CompliancePolicy.standard();
 new CatalogStack(app, 'CatalogStack', {
   description: 'cdk-cacheable-api sample: a product catalog API with edge, gateway and data caches',
   gatewayCache: flag('gatewayCache') === 'true' || flag('gatewayCache') === true,
@@ -28,6 +30,13 @@ new AiGatewayStack(app, 'AiGatewayStack', {
   description: 'cdk-cacheable-api sample: an OpenAI-compatible AI gateway (Bedrock + upstream, answer cache, token budgets)',
   compliance,
 });
-// Every synth is also a best-practice review: unacknowledged findings fail it.
-Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
-if (compliance) Validations.of(app).addPlugins(new NIST80053R5Checks(app), new PCIDSS321Checks(app), new HIPAASecurityChecks(app));
+// Every synth is also a best-practice review under all five packs, whichever the profile:
+// unacknowledged findings fail it. The three regulated packs add no measurable synth time
+// (4.2 s either way, three alternating runs each; lib/compliance/README.md).
+Validations.of(app).addPlugins(
+  new AwsSolutionsChecks(app),
+  new ServerlessChecks(app),
+  new NIST80053R5Checks(app),
+  new PCIDSS321Checks(app),
+  new HIPAASecurityChecks(app),
+);

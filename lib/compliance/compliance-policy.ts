@@ -30,9 +30,23 @@ export interface StrictComplianceOptions {
 /**
  * A compliance profile: what `Compliance.apply` enforces on every resource under a scope.
  * `strict` makes the NIST 800-53 R5, PCI DSS 3.2.1 and HIPAA Security packs of cdk-nag pass on
- * the kit's constructs (lib/compliance/README.md).
+ * the kit's constructs by changing them; `standard` changes nothing and records, on each
+ * resource, why its finding stands and what strict would do at what price
+ * (lib/compliance/README.md).
  */
 export class CompliancePolicy {
+  /**
+   * The kit's defaults, unchanged, made reviewable under the regulated packs: the kit's facts and
+   * its AwsSolutions/Serverless reasons recorded for the equivalent regulated rules (as strict
+   * does), and, for each resource strict would change (an AWS managed or service key, an inline
+   * policy, no reserved concurrency), an acknowledgement saying what it has and what strict does
+   * at what price. Only what is true of the resource is recorded: a bucket with no encryption
+   * setting, or a topic without a key, keeps its finding.
+   */
+  public static standard(): CompliancePolicy {
+    return new CompliancePolicy('standard', {});
+  }
+
   /**
    * Customer-managed KMS keys for log groups, secrets, queues, topics and buckets; managed
    * instead of inline IAM policies; optional reserved concurrency for every function; the kit's
@@ -47,7 +61,7 @@ export class CompliancePolicy {
   }
 
   private constructor(
-    /** Name of the profile, e.g. `strict`. */
+    /** Name of the profile: `standard` or `strict`. */
     public readonly name: string,
     /** The profile's options. */
     public readonly options: StrictComplianceOptions,

@@ -11,6 +11,7 @@ import { IConstruct } from 'constructs';
 import { CompliancePolicy } from './compliance-policy';
 import { acknowledgeKitFacts } from './kit-facts';
 import { acknowledgeInPacks, EQUIVALENT_RULES, PACK_RULES } from './pack-rules';
+import { acknowledgePricedChoices, ownerOf } from './priced-choices';
 import { allowAccountThroughServices, allowCloudWatchLogs, allowServicePrincipal } from '../shared/key-policies';
 import { acknowledgementsOn } from '../shared/nag';
 
@@ -22,7 +23,10 @@ const KEY_USERS = ['secretsmanager', 'sqs', 'sns', 's3'];
  * including resources of constructs that are not the kit's. See lib/compliance/README.md.
  */
 export class Compliance {
-  /** Enforces `policy` on every resource under `scope`, as an aspect run at synth. */
+  /**
+   * Enforces `policy` on every resource under `scope`, as an aspect run at synth: `strict`
+   * changes resources, `standard` changes none and records why each remaining finding stands.
+   */
   public static apply(scope: IConstruct, policy: CompliancePolicy): void {
     Aspects.of(scope).add(new ComplianceAspect(policy));
   }
@@ -42,6 +46,21 @@ class ComplianceAspect implements IAspect {
   public visit(node: IConstruct): void {
     this.carryOverAcknowledgements(node);
     acknowledgeKitFacts(node);
+    if (node instanceof s3.CfnBucket && this.receivesServerAccessLogs(node)) {
+      // A fact under every profile: no key could be used here.
+      acknowledgeInPacks(
+        ownerOf(node),
+        'S3DefaultEncryptionKMS',
+        'Target of S3 server access logs, which S3 delivers only to buckets whose default encryption is SSE-S3 (AES256); SSE-KMS is not supported there',
+      );
+      return;
+    }
+    if (this.policy.name === 'standard') acknowledgePricedChoices(node);
+    else this.enforce(node);
+  }
+
+  /** The strict profile: keys, managed policies and reserved concurrency where a resource has none. */
+  private enforce(node: IConstruct): void {
     const options = this.policy.options;
     if (node instanceof logs.CfnLogGroup && node.kmsKeyId === undefined) {
       const key = this.keyFor(node);
@@ -67,15 +86,6 @@ class ComplianceAspect implements IAspect {
   }
 
   private encryptBucket(bucket: s3.CfnBucket): void {
-    const owner = ownerOf(bucket);
-    if (this.receivesServerAccessLogs(bucket)) {
-      acknowledgeInPacks(
-        owner,
-        'S3DefaultEncryptionKMS',
-        'Target of S3 server access logs, which S3 delivers only to buckets whose default encryption is SSE-S3 (AES256); SSE-KMS is not supported there',
-      );
-      return;
-    }
     const rules = Stack.of(bucket).resolve(bucket.bucketEncryption)?.serverSideEncryptionConfiguration as
       | Array<{ serverSideEncryptionByDefault?: { sseAlgorithm?: string } }>
       | undefined;
@@ -151,12 +161,6 @@ function toManagedPolicy(inline: iam.CfnPolicy): void {
   const { policyDocument, roles, users, groups } = inline;
   parent.node.tryRemoveChild(id);
   new iam.CfnManagedPolicy(parent, id, { policyDocument, roles, users, groups });
-}
-
-/** The L2 construct whose default child is this resource, where the kit places acknowledgements. */
-function ownerOf(resource: IConstruct): IConstruct {
-  const parent = resource.node.scope;
-  return parent && parent.node.defaultChild === resource ? parent : resource;
 }
 
 /**

@@ -20,11 +20,15 @@ export const PACK_RULES = {
   APIGWAssociatedWithWAF: [NIST, PCI],
   APIGWCacheEnabledAndEncrypted: [NIST, PCI, HIPAA],
   APIGWSSLEnabled: [NIST, PCI, HIPAA],
+  CloudWatchLogGroupEncrypted: [NIST, PCI, HIPAA],
+  IAMNoInlinePolicy: [NIST, PCI, HIPAA],
+  LambdaConcurrency: [NIST, HIPAA],
   LambdaDLQ: [NIST, HIPAA],
   LambdaInsideVPC: [NIST, PCI, HIPAA],
   S3BucketReplicationEnabled: [NIST, PCI, HIPAA],
   S3DefaultEncryptionKMS: [NIST, PCI, HIPAA],
   SecretsManagerRotationEnabled: [NIST, HIPAA],
+  SecretsManagerUsingKMSKey: [NIST, PCI, HIPAA],
   WAFv2LoggingEnabled: [NIST, PCI, HIPAA],
 } as const satisfies Record<string, readonly RegulatedPack[]>;
 

@@ -22,9 +22,9 @@ export interface AiGatewayStackProps extends StackProps {
    */
   readonly dailyTokens?: number;
   /**
-   * A compliance profile for every resource of the stack, e.g. `CompliancePolicy.strict()`
+   * The compliance profile for every resource of the stack, e.g. `CompliancePolicy.strict()`
    * (`cdk synth -c compliance=strict`).
-   * @default - none: the kit's defaults (AwsSolutions and Serverless packs clean)
+   * @default CompliancePolicy.standard() - the kit's defaults, every regulated-pack finding acknowledged on its resource
    */
   readonly compliance?: CompliancePolicy;
 }
@@ -71,15 +71,13 @@ export class AiGatewayStack extends Stack {
       monitoring: { createAlarmTopic: true },
     });
     this.models.bind(this.api);
-    if (props.compliance) {
-      Compliance.apply(this, props.compliance);
-      acknowledgeInPacks(
-        this.api.stage,
-        'APIGWAssociatedWithWAF',
-        'No regional web ACL, by choice of this sample: API Gateway checks every caller\'s API key against its usage plan (5 requests/s, 5,000 a day) ' +
-          'before a function runs, and the token budget caps what a key can spend; a web ACL (webAclArn) would add per-address rate rules at $5/month + $1/rule',
-      );
-    }
+    Compliance.apply(this, props.compliance ?? CompliancePolicy.standard());
+    acknowledgeInPacks(
+      this.api.stage,
+      'APIGWAssociatedWithWAF',
+      'No regional web ACL, by choice of this sample: API Gateway checks every caller\'s API key against its usage plan (5 requests/s, 5,000 a day) ' +
+        'before a function runs, and the token budget caps what a key can spend; a web ACL (webAclArn) would add per-address rate rules at $5/month + $1/rule',
+    );
 
     new CfnOutput(this, 'ChatCompletionsUrl', { value: `${this.api.url}v1/chat/completions` });
     new CfnOutput(this, 'UpstreamApiKeySecret', { value: upstreamKey.secretArn });

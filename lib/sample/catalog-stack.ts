@@ -40,9 +40,9 @@ export interface CatalogStackProps extends StackProps {
    */
   readonly apiGatewayAccountLogging?: boolean;
   /**
-   * A compliance profile for every resource of the stack, e.g. `CompliancePolicy.strict()`
-   * (`cdk synth -c compliance=strict`); it also reserves concurrency per route.
-   * @default - none: the kit's defaults (AwsSolutions and Serverless packs clean)
+   * The compliance profile for every resource of the stack: `CompliancePolicy.strict()`
+   * (`cdk synth -c compliance=strict`) also reserves concurrency per route.
+   * @default CompliancePolicy.standard() - the kit's defaults, every regulated-pack finding acknowledged on its resource
    */
   readonly compliance?: CompliancePolicy;
 }
@@ -59,6 +59,7 @@ export class CatalogStack extends Stack {
 
   constructor(scope: Construct, id: string, props: CatalogStackProps = {}) {
     super(scope, id, props);
+    const compliance = props.compliance ?? CompliancePolicy.standard();
 
     this.table = new dynamodb.TableV2(this, 'Items', {
       partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
@@ -81,7 +82,7 @@ export class CatalogStack extends Stack {
       edge: { forwardAuthorizationToWrites: true, webAclArn: props.edgeWebAclArn },
       apiName: 'catalog',
       authorization: CATALOG_AUTHORIZATION,
-      routes: catalogRoutes({ gatewayCache: props.gatewayCache, partnerFeed: true, reservedConcurrency: props.compliance !== undefined }),
+      routes: catalogRoutes({ gatewayCache: props.gatewayCache, partnerFeed: true, reservedConcurrency: compliance.name === 'strict' }),
       // One partner with an API key (in Secrets Manager) and a usage plan for GET /partner/items.
       consumers: CATALOG_CONSUMERS,
       cloudWatchRole: props.apiGatewayAccountLogging ?? false,
@@ -119,10 +120,8 @@ export class CatalogStack extends Stack {
       failures: [...new Set([sync.edgeFailures, sync.dataFailures, sync.deadLetterQueue])].filter((q) => q !== undefined),
     });
 
-    if (props.compliance) {
-      Compliance.apply(this, props.compliance);
-      this.acknowledgeStrictChoices();
-    }
+    Compliance.apply(this, compliance);
+    this.acknowledgeSampleChoices();
 
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'API stage URL (answers only through CloudFront)' });
@@ -136,8 +135,8 @@ export class CatalogStack extends Stack {
     });
   }
 
-  /** What the sample leaves out under a compliance profile, and why, on the resources concerned. */
-  private acknowledgeStrictChoices(): void {
+  /** What the sample leaves out under every profile, and why, on the resources concerned. */
+  private acknowledgeSampleChoices(): void {
     const edge = this.api.edge;
     if (!edge) return;
     const logBuckets = [edge.logBucket, edge.node.tryFindChild('ServerAccessLogs')].filter((b) => b !== undefined);

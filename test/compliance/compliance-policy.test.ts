@@ -103,3 +103,33 @@ test('a stage with an HTTP integration keeps its APIGWSSLEnabled finding: the cl
   expect(findingsOf(false)).toEqual([]);
   expect(findingsOf(true)).toEqual(['HIPAA.Security-APIGWSSLEnabled', 'NIST.800.53.R5-APIGWSSLEnabled', 'PCI.DSS.321-APIGWSSLEnabled']);
 });
+
+describe('standard', () => {
+  const REGULATED = /^(NIST|PCI|HIPAA)/;
+
+  test('changes no resource: the template is the one without a profile', () => {
+    const templateOf = (policy?: CompliancePolicy) => {
+      const app = testApp();
+      const stack = new Stack(app, 'Same');
+      new logs.LogGroup(stack, 'Logs');
+      new secretsmanager.Secret(stack, 'Secret');
+      new s3.Bucket(stack, 'Bucket', { encryption: s3.BucketEncryption.S3_MANAGED });
+      new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') }).addToPolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: ['*'] }));
+      if (policy) Compliance.apply(stack, policy);
+      return Template.fromStack(stack).toJSON();
+    };
+    expect(templateOf(CompliancePolicy.standard())).toEqual(templateOf());
+  });
+
+  test('acknowledges only what is true of the resource: a bucket without an encryption setting and a topic without a key keep their findings', () => {
+    const { violations } = plainStack(CompliancePolicy.standard(), (stack) => {
+      new s3.Bucket(stack, 'SseS3Bucket', { enforceSSL: true, versioned: true, encryption: s3.BucketEncryption.S3_MANAGED });
+    });
+    const left = (rule: string) => violations.filter((v) => REGULATED.test(v.rule) && v.rule.endsWith(`-${rule}`)).map((v) => v.constructPath).sort();
+    // plainStack's Bucket has no BucketEncryption in its template: never said to be SSE-S3. SseS3Bucket is.
+    expect(left('S3DefaultEncryptionKMS')).toEqual(['Plain/Bucket/Resource', 'Plain/Bucket/Resource', 'Plain/Bucket/Resource']);
+    expect(left('SNSEncryptedKMS')).toEqual(['Plain/Topic/Resource', 'Plain/Topic/Resource', 'Plain/Topic/Resource']);
+    // What a key, a managed policy or a reservation would fix is acknowledged on the log group, secret, SSE-S3 bucket and role.
+    for (const rule of ['CloudWatchLogGroupEncrypted', 'SecretsManagerUsingKMSKey', 'IAMNoInlinePolicy']) expect([rule, left(rule)]).toEqual([rule, []]);
+  });
+});
