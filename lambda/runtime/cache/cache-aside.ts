@@ -1,7 +1,7 @@
-import { CallSettings, CallSettingsMemo, Lifetimes } from './call-settings';
+import { CallSettings, CallSettingsMemo, definedOnly, Lifetimes, lifetimes } from './call-settings';
 import { CircuitBreaker, isNodeError } from './circuit-breaker';
 import { decodeEntry, encodeEntry, Entry } from './entry';
-import { DEFAULT_JITTER, DEFAULT_KEY_PREFIX, DEFAULT_MAX_VALUE_BYTES, DEFAULT_NEGATIVE_TTL_SECONDS } from './env';
+import { DEFAULT_KEY_PREFIX, DEFAULT_MAX_VALUE_BYTES } from './env';
 import { assertKeyPrefix, entryKeys, EntryKeys, groupGenerationKey } from './keys';
 import { CacheSerializationError, defaultSerializer } from './serializer';
 import { emptyStats } from './stats';
@@ -549,25 +549,6 @@ export class CacheClient {
   }
 }
 
-function lifetimes(policy: CachePolicy): Lifetimes {
-  const ttl = policy.ttlSeconds;
-  if (!(ttl > 0) || !Number.isFinite(ttl)) throw new Error(`Data cache ttlSeconds must be a positive number, got ${ttl}`);
-  const jitter = policy.jitter ?? DEFAULT_JITTER;
-  if (!(jitter >= 0 && jitter < 1)) throw new Error(`Data cache jitter must be in [0, 1), got ${jitter}`);
-  const seconds = (value: number | undefined, name: string): number => {
-    const v = value ?? 0;
-    if (!(v >= 0) || !Number.isFinite(v)) throw new Error(`Data cache ${name} must be a number >= 0, got ${value}`);
-    return v * 1000;
-  };
-  return {
-    freshMs: ttl * 1000,
-    negativeMs: Math.min(seconds(policy.negativeTtlSeconds ?? DEFAULT_NEGATIVE_TTL_SECONDS, 'negativeTtlSeconds'), ttl * 1000),
-    staleWhileRevalidateMs: seconds(policy.staleWhileRevalidateSeconds, 'staleWhileRevalidateSeconds'),
-    staleIfErrorMs: seconds(policy.staleIfErrorSeconds, 'staleIfErrorSeconds'),
-    jitter,
-  };
-}
-
 function cannotStore(key: string, err: unknown): CacheSerializationError {
   return new CacheSerializationError(`Data cache cannot store the value of ${key}: ${err instanceof Error ? err.message : String(err)}`);
 }
@@ -583,11 +564,6 @@ function longest(policy: Lifetimes): number {
 function checkLifetimes(store: CacheStore, policy: Lifetimes): Lifetimes {
   checkStoreTtl(store.engine, longest(policy), LONGEST_WHAT);
   return policy;
-}
-
-/** Drops keys whose value is undefined, so `{ ttlSeconds: undefined }` does not override a default. */
-function definedOnly<T extends object>(options: T): Partial<T> {
-  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 function unrefTimer(run: () => void, ms: number): void {

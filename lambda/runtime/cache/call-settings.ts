@@ -1,4 +1,5 @@
-import type { CacheGetOptions } from './types';
+import { DEFAULT_JITTER, DEFAULT_NEGATIVE_TTL_SECONDS } from './env';
+import type { CacheGetOptions, CachePolicy } from './types';
 
 /** A policy in milliseconds. */
 export interface Lifetimes {
@@ -79,4 +80,29 @@ export class CallSettingsMemo {
     if (recent.length > MAX_REMEMBERED) recent.pop();
     return settings;
   }
+}
+
+/** A policy in milliseconds, validated (the first invalid setting is named). */
+export function lifetimes(policy: CachePolicy): Lifetimes {
+  const ttl = policy.ttlSeconds;
+  if (!(ttl > 0) || !Number.isFinite(ttl)) throw new Error(`Data cache ttlSeconds must be a positive number, got ${ttl}`);
+  const jitter = policy.jitter ?? DEFAULT_JITTER;
+  if (!(jitter >= 0 && jitter < 1)) throw new Error(`Data cache jitter must be in [0, 1), got ${jitter}`);
+  const seconds = (value: number | undefined, name: string): number => {
+    const v = value ?? 0;
+    if (!(v >= 0) || !Number.isFinite(v)) throw new Error(`Data cache ${name} must be a number >= 0, got ${value}`);
+    return v * 1000;
+  };
+  return {
+    freshMs: ttl * 1000,
+    negativeMs: Math.min(seconds(policy.negativeTtlSeconds ?? DEFAULT_NEGATIVE_TTL_SECONDS, 'negativeTtlSeconds'), ttl * 1000),
+    staleWhileRevalidateMs: seconds(policy.staleWhileRevalidateSeconds, 'staleWhileRevalidateSeconds'),
+    staleIfErrorMs: seconds(policy.staleIfErrorSeconds, 'staleIfErrorSeconds'),
+    jitter,
+  };
+}
+
+/** Drops keys whose value is undefined, so `{ ttlSeconds: undefined }` does not override a default. */
+export function definedOnly<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
