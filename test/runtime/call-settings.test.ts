@@ -81,4 +81,6 @@ test('routeCallOptions gives the client what { ...route, ...options } gave it', 
     }),
   );
   expect(routeCallOptions(route, undefined)).toBe(route);
+  // JavaScript callers may pass null, which the spread treated as no options.
+  expect(routeCallOptions(route, null as unknown as CacheGetOptions)).toBe(route);
 });

@@ -191,7 +191,7 @@ function pick<K extends keyof CacheGetOptions>(options: CacheGetOptions, route: 
  * Without options the route's policy object itself is passed.
  */
 export function routeCallOptions(route: CachePolicy, options: CacheGetOptions | undefined): CacheGetOptions {
-  if (options === undefined) return route;
+  if (options === undefined || options === null) return route; // a spread of null adds nothing either
   return {
     ttlSeconds: pick(options, route, 'ttlSeconds'),
     negativeTtlSeconds: pick(options, route, 'negativeTtlSeconds'),
