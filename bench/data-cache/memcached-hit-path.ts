@@ -1,5 +1,5 @@
 import { ITEM_LIST_GROUP, itemKey, itemListPageKey } from '../../lambda/catalog/cache-keys';
-import { createCacheClient, readCachePolicy, readDataCacheSettings } from '../../lambda/runtime/cache/from-env';
+import { createCacheClient, readCachePolicy, readDataCacheSettings, routeCallOptions } from '../../lambda/runtime/cache/from-env';
 import { entryKeys, groupGenerationKey } from '../../lambda/runtime/cache/keys';
 import { MemcachedConnection } from '../../lambda/runtime/cache/memcached-client';
 import { BENCH_TIMEOUTS } from './hit-path';
@@ -21,7 +21,7 @@ export interface MemcachedHitPathResult {
 
 /**
  * Same comparison on memcached: the CacheClient a memcached function builds from its environment,
- * called as `cacheAsideWithOutcome` calls it (`getWithOutcome` with the route's policy), for the
+ * called as `cacheAsideWithOutcome` calls it (`getWithOutcome` with `routeCallOptions`), for the
  * item key and the grouped list key, against the bare client's `gets` (interleaved per op).
  *
  * The raw paths read the kit's own stored entries - the same keys, the same bytes - on a
@@ -70,7 +70,7 @@ export async function measureMemcachedHitPath(host: string, port: number, ops = 
         const outcome = await cache.getWithOutcome(item, load, policy);
         if ((outcome.value as typeof value).id !== value.id) throw new Error('kit item hit returned another value');
       },
-      groupedHit: () => cache.getWithOutcome(page, load, { ...policy, group: ITEM_LIST_GROUP }),
+      groupedHit: () => cache.getWithOutcome(page, load, routeCallOptions(policy, { group: ITEM_LIST_GROUP })),
     },
     ops,
     warmUp,

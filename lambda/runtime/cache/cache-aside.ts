@@ -1,6 +1,7 @@
+import { CallSettings, CallSettingsMemo, definedOnly, Lifetimes, lifetimes } from './call-settings';
 import { CircuitBreaker, isNodeError } from './circuit-breaker';
 import { decodeEntry, encodeEntry, Entry } from './entry';
-import { DEFAULT_JITTER, DEFAULT_KEY_PREFIX, DEFAULT_MAX_VALUE_BYTES, DEFAULT_NEGATIVE_TTL_SECONDS } from './env';
+import { DEFAULT_KEY_PREFIX, DEFAULT_MAX_VALUE_BYTES } from './env';
 import { assertKeyPrefix, entryKeys, EntryKeys, groupGenerationKey } from './keys';
 import { CacheSerializationError, defaultSerializer } from './serializer';
 import { emptyStats } from './stats';
@@ -22,21 +23,15 @@ import {
   ValueSerializer,
 } from './types';
 
-/** A policy in milliseconds, resolved once per call. */
-interface Lifetimes {
-  readonly freshMs: number;
-  readonly negativeMs: number;
-  readonly staleWhileRevalidateMs: number;
-  readonly staleIfErrorMs: number;
-  readonly jitter: number;
-}
-
 /** A lookup running in this process; concurrent callers of the same key share its promise. */
 interface Flight {
   readonly keys: EntryKeys;
   promise: Promise<unknown> | undefined;
   /** How the lookup was served; callers that joined it were served the same way. */
   outcome: CacheOutcome;
+  /** The caller's key and load timeout, for wrapping the load only when it runs (never on a hit). */
+  readonly userKey: string;
+  readonly loadTimeoutMs: number;
 }
 
 /** An entry that may be served: right format, right group generation, value parsed. */
@@ -74,6 +69,7 @@ export class CacheClient {
   readonly store: CacheStore;
   private readonly prefix: string;
   private readonly defaults: Lifetimes;
+  private readonly callSettings = new CallSettingsMemo((options) => this.resolveCallSettings(options));
   private readonly maxValueBytes: number;
   private readonly leaseTtlMs: number;
   private readonly leaseWaitMs: number;
@@ -147,14 +143,39 @@ export class CacheClient {
       this.counters.coalesced++;
       return running;
     }
-    const policy = options === undefined ? this.defaults : checkLifetimes(this.store, lifetimes({ ...this.policyDefaults(), ...definedOnly(options) }));
-    // Registered before the lookup starts, and removed by the lookup itself when it settles (a
-    // `.finally()` here would cost one more promise on every hit).
-    const flight: Flight = { keys, promise: undefined, outcome: 'miss' };
+    let policy = this.defaults;
+    let loadTimeoutMs = this.loadTimeoutMs;
+    if (options !== undefined) {
+      const settings = this.callSettings.get(options);
+      // Checked on every call, not remembered: the limit moves with the clock (memcached's 2038 bound).
+      checkStoreTtl(this.store.engine, settings.longestMs, LONGEST_WHAT);
+      policy = settings.policy;
+      loadTimeoutMs = settings.loadTimeoutMs;
+    }
+    // Registered only once the options are known valid (a throw must not leave a dead flight for
+    // later callers to join), and removed by the lookup itself when it settles (a `.finally()`
+    // here would cost one more promise on every hit).
+    const flight: Flight = { keys, promise: undefined, outcome: 'miss', userKey: key, loadTimeoutMs };
     this.inFlight.set(keys.key, flight);
-    const loadTimeoutMs = options?.loadTimeoutMs === undefined ? this.loadTimeoutMs : checkLoadTimeout(options.loadTimeoutMs);
-    flight.promise = this.lookup(keys, withLoadTimeout(load, key, loadTimeoutMs, this.countLoadTimeout), policy, flight);
+    flight.promise = this.lookup(keys, load, policy, flight);
     return flight;
+  }
+
+  /**
+   * A call's options over the client's defaults, validated in the order of the settings (the
+   * first invalid one is named). Remembered per distinct option values by `callSettings`.
+   */
+  private resolveCallSettings(options: CacheGetOptions): CallSettings {
+    const policy = lifetimes({ ...this.policyDefaults(), ...definedOnly(options) });
+    const longestMs = longest(policy);
+    checkStoreTtl(this.store.engine, longestMs, LONGEST_WHAT);
+    const loadTimeoutMs = options.loadTimeoutMs === undefined ? this.loadTimeoutMs : checkLoadTimeout(options.loadTimeoutMs);
+    return { policy, loadTimeoutMs, longestMs };
+  }
+
+  /** The load, rejecting after the call's load timeout; wrapped only on the paths that run it. */
+  private bounded<T>(load: Loader<T>, flight: Flight): Loader<T> {
+    return withLoadTimeout(load, flight.userKey, flight.loadTimeoutMs, this.countLoadTimeout);
   }
 
   /**
@@ -221,7 +242,7 @@ export class CacheClient {
         // should have deleted: read the origin, and write nothing, until the replay lands.
         this.counters.bypass++;
         flight.outcome = 'bypass';
-        return await this.loadOnly(load, undefined);
+        return await this.loadOnly(this.bounded(load, flight), undefined);
       }
       let read: StoreRead;
       let generation = '';
@@ -236,7 +257,7 @@ export class CacheClient {
       } catch (err) {
         this.failed(err);
         flight.outcome = 'error';
-        return await this.loadOnly(load, undefined);
+        return await this.loadOnly(this.bounded(load, flight), undefined);
       }
 
       const usable = read.item && this.usable(read.item.text, generation);
@@ -250,7 +271,7 @@ export class CacheClient {
         }
         if (now < usable.entry.freshUntil + policy.staleWhileRevalidateMs) {
           flight.outcome = 'stale';
-          return await this.serveStale(keys, read.item as StoredItem, usable, load, policy, generation);
+          return await this.serveStale(keys, read.item as StoredItem, usable, this.bounded(load, flight), policy, generation);
         }
       }
       this.counters.misses++;
@@ -263,11 +284,11 @@ export class CacheClient {
         } catch (err) {
           this.failed(err);
           flight.outcome = 'error';
-          return await this.loadOnly(load, fallback);
+          return await this.loadOnly(this.bounded(load, flight), fallback);
         }
       }
-      if (lease !== undefined) return await this.loadAndFill(keys, lease, load, policy, generation, fallback);
-      return await this.waitForFill(keys, read.item, load, policy, generation, fallback);
+      if (lease !== undefined) return await this.loadAndFill(keys, lease, this.bounded(load, flight), policy, generation, fallback);
+      return await this.waitForFill(keys, read.item, this.bounded(load, flight), policy, generation, fallback);
     } finally {
       if (this.inFlight.get(keys.key) === flight) this.inFlight.delete(keys.key);
     }
@@ -528,39 +549,21 @@ export class CacheClient {
   }
 }
 
-function lifetimes(policy: CachePolicy): Lifetimes {
-  const ttl = policy.ttlSeconds;
-  if (!(ttl > 0) || !Number.isFinite(ttl)) throw new Error(`Data cache ttlSeconds must be a positive number, got ${ttl}`);
-  const jitter = policy.jitter ?? DEFAULT_JITTER;
-  if (!(jitter >= 0 && jitter < 1)) throw new Error(`Data cache jitter must be in [0, 1), got ${jitter}`);
-  const seconds = (value: number | undefined, name: string): number => {
-    const v = value ?? 0;
-    if (!(v >= 0) || !Number.isFinite(v)) throw new Error(`Data cache ${name} must be a number >= 0, got ${value}`);
-    return v * 1000;
-  };
-  return {
-    freshMs: ttl * 1000,
-    negativeMs: Math.min(seconds(policy.negativeTtlSeconds ?? DEFAULT_NEGATIVE_TTL_SECONDS, 'negativeTtlSeconds'), ttl * 1000),
-    staleWhileRevalidateMs: seconds(policy.staleWhileRevalidateSeconds, 'staleWhileRevalidateSeconds'),
-    staleIfErrorMs: seconds(policy.staleIfErrorSeconds, 'staleIfErrorSeconds'),
-    jitter,
-  };
-}
-
 function cannotStore(key: string, err: unknown): CacheSerializationError {
   return new CacheSerializationError(`Data cache cannot store the value of ${key}: ${err instanceof Error ? err.message : String(err)}`);
 }
 
-/** The policy, if the store can keep its longest entry; else a RangeError at the call (not a cache failure). */
-function checkLifetimes(store: CacheStore, policy: Lifetimes): Lifetimes {
-  const longest = policy.freshMs + Math.max(policy.staleWhileRevalidateMs, policy.staleIfErrorMs);
-  checkStoreTtl(store.engine, longest, 'ttlSeconds plus the longest stale window');
-  return policy;
+const LONGEST_WHAT = 'ttlSeconds plus the longest stale window';
+
+/** How long the store must keep an entry of this policy. */
+function longest(policy: Lifetimes): number {
+  return policy.freshMs + Math.max(policy.staleWhileRevalidateMs, policy.staleIfErrorMs);
 }
 
-/** Drops keys whose value is undefined, so `{ ttlSeconds: undefined }` does not override a default. */
-function definedOnly<T extends object>(options: T): Partial<T> {
-  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<T>;
+/** The policy, if the store can keep its longest entry; else a RangeError at the call (not a cache failure). */
+function checkLifetimes(store: CacheStore, policy: Lifetimes): Lifetimes {
+  checkStoreTtl(store.engine, longest(policy), LONGEST_WHAT);
+  return policy;
 }
 
 function unrefTimer(run: () => void, ms: number): void {

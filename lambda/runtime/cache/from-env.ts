@@ -177,10 +177,36 @@ function routePolicy(): CachePolicy {
   return policy;
 }
 
+const isOwnOption = Object.prototype.propertyIsEnumerable;
+
+/** `options[name]` if the caller set it (own and enumerable, as a spread copies), else the route's. */
+function pick<K extends keyof CacheGetOptions>(options: CacheGetOptions, route: CachePolicy, name: K): CacheGetOptions[K] {
+  return isOwnOption.call(options, name) ? options[name] : (route as CacheGetOptions)[name];
+}
+
+/**
+ * What `{ ...route, ...options }` gives the client (a call's own options over the route's
+ * policy, an explicit `undefined` included), without the spread: a double object spread costs
+ * about 1 us in V8 (it leaves the fast clone path), as much as the rest of a cache hit.
+ * Without options the route's policy object itself is passed.
+ */
+export function routeCallOptions(route: CachePolicy, options: CacheGetOptions | undefined): CacheGetOptions {
+  if (options === undefined || options === null) return route; // a spread of null adds nothing either
+  return {
+    ttlSeconds: pick(options, route, 'ttlSeconds'),
+    negativeTtlSeconds: pick(options, route, 'negativeTtlSeconds'),
+    staleWhileRevalidateSeconds: pick(options, route, 'staleWhileRevalidateSeconds'),
+    staleIfErrorSeconds: pick(options, route, 'staleIfErrorSeconds'),
+    jitter: pick(options, route, 'jitter'),
+    loadTimeoutMs: pick(options, route, 'loadTimeoutMs'),
+    group: pick(options, route, 'group'),
+  };
+}
+
 /** `getCacheClient().get(key, load, options)`: cache-aside with the route's settings. */
 export function cacheAside<T>(key: string, load: Loader<T>, options?: CacheGetOptions): Promise<T | undefined> {
   try {
-    return getCacheClient().get(key, load, { ...routePolicy(), ...options });
+    return getCacheClient().get(key, load, routeCallOptions(routePolicy(), options));
   } catch (err) {
     return Promise.reject(err); // a malformed environment: a rejection, like every other failure
   }
@@ -193,7 +219,7 @@ export function cacheAsideWithOutcome<T>(
   options?: CacheGetOptions,
 ): Promise<{ value: T | undefined; outcome: CacheOutcome }> {
   try {
-    return getCacheClient().getWithOutcome(key, load, { ...routePolicy(), ...options });
+    return getCacheClient().getWithOutcome(key, load, routeCallOptions(routePolicy(), options));
   } catch (err) {
     return Promise.reject(err);
   }

@@ -81,14 +81,7 @@ export class RedisStore implements CacheStore {
 
   read(key: string, generationKey?: string): Promise<StoreRead> {
     if (generationKey === undefined) return this.slot.run((c) => c.get(key), toRead);
-    return this.slot.run(
-      (c) => c.mget(key, generationKey),
-      (reply) => {
-        if (!Array.isArray(reply) || reply.length !== 2 || !reply.every(isTextOrNull)) throw unexpectedReply('MGET', reply);
-        const [text, generation] = reply;
-        return { item: text === null ? undefined : { text }, generation: generation ?? undefined };
-      },
-    );
+    return this.slot.run((c) => c.mget(key, generationKey), toGroupedRead);
   }
 
   async acquireLease(key: string, ttlMs: number): Promise<FillLease | undefined> {
@@ -192,6 +185,13 @@ function toRead(text: string | null): StoreRead {
   if (text === null) return MISSING;
   if (typeof text !== 'string') throw unexpectedReply('GET', text);
   return { item: { text } };
+}
+
+/** An MGET of an entry and its group counter (a module-level function: no closure per hit). */
+function toGroupedRead(reply: unknown): StoreRead {
+  if (!Array.isArray(reply) || reply.length !== 2 || !isTextOrNull(reply[0]) || !isTextOrNull(reply[1])) throw unexpectedReply('MGET', reply);
+  const [text, generation] = reply;
+  return { item: text === null ? undefined : { text }, generation: generation ?? undefined };
 }
 
 function isTextOrNull(value: unknown): value is string | null {
