@@ -4,11 +4,7 @@
  */
 import fc from 'fast-check';
 import { entryKeys, encodeKeyPart, groupGenerationKey, leaseKey, MAX_KEY_BYTES } from '../../lambda/runtime/cache/keys';
-import { MemcachedStore } from '../../lambda/runtime/cache/memcached-store';
-import { MemoryStore } from '../../lambda/runtime/cache/memory-store';
-import { RedisStore } from '../../lambda/runtime/cache/redis-store';
-import { CacheStore } from '../../lambda/runtime/cache/types';
-import { CacheServer, startMemcached, startRedis } from '../support/servers';
+import { engineStore } from './engine-store';
 import { cacheOver, uniqueKey } from './helpers';
 
 /** Strings of any UTF-16 code units, so lone surrogates are common rather than rare. */
@@ -59,25 +55,10 @@ describe('encoding', () => {
 });
 
 describe.each(['memory', 'redis', 'memcached'] as const)('lone surrogates and U+FFFD on %s', (engine) => {
-  let server: CacheServer | undefined;
-  let store: CacheStore;
-  beforeAll(async () => {
-    if (engine === 'redis') server = await startRedis();
-    if (engine === 'memcached') server = await startMemcached();
-    store =
-      engine === 'memory'
-        ? new MemoryStore()
-        : engine === 'redis'
-          ? new RedisStore({ host: server!.host, port: server!.port })
-          : new MemcachedStore({ servers: [{ host: server!.host, port: server!.port }] });
-  });
-  afterAll(async () => {
-    await store.close();
-    await server?.stop();
-  });
+  const store = engineStore(engine);
 
   test('each key gets its own entry', async () => {
-    const cache = cacheOver(store);
+    const cache = cacheOver(store());
     const base = uniqueKey('user');
     const keys = [`${base}:\uD800`, `${base}:\uDBFF`, `${base}:\uDC00`, `${base}:\uFFFD`];
     for (const key of keys) await cache.get(key, async () => key);

@@ -6,11 +6,8 @@
 import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { CacheClient } from '../../lambda/runtime/cache/cache-aside';
-import { MemcachedStore } from '../../lambda/runtime/cache/memcached-store';
 import { MemoryStore } from '../../lambda/runtime/cache/memory-store';
-import { RedisStore } from '../../lambda/runtime/cache/redis-store';
-import { CacheStore } from '../../lambda/runtime/cache/types';
-import { CacheServer, startMemcached, startRedis } from '../support/servers';
+import { engineStore } from './engine-store';
 import { cacheOver, uniqueKey } from './helpers';
 
 /** Loads `value`, then reads it again: [what the miss returned, what the hit returned, outcome of the second]. */
@@ -56,25 +53,10 @@ const odd = {
 };
 
 describe.each(['memory', 'redis', 'memcached'] as const)('round trip on %s', (engine) => {
-  let server: CacheServer | undefined;
-  let store: CacheStore;
-  beforeAll(async () => {
-    if (engine === 'redis') server = await startRedis();
-    if (engine === 'memcached') server = await startMemcached();
-    store =
-      engine === 'memory'
-        ? new MemoryStore()
-        : engine === 'redis'
-          ? new RedisStore({ host: server!.host, port: server!.port })
-          : new MemcachedStore({ servers: [{ host: server!.host, port: server!.port }] });
-  });
-  afterAll(async () => {
-    await store.close();
-    await server?.stop();
-  });
+  const store = engineStore(engine);
 
   test.each(Object.entries(odd))('%s comes back from a hit as it was loaded', async (_name, value) => {
-    const [miss, hit, outcome] = await missThenHit(cacheOver(store), value);
+    const [miss, hit, outcome] = await missThenHit(cacheOver(store()), value);
     expect(outcome).toBe('hit');
     expect(miss).toBe(value);
     expect(hit).toStrictEqual(value);
@@ -83,7 +65,7 @@ describe.each(['memory', 'redis', 'memcached'] as const)('round trip on %s', (en
   });
 
   test('property: a hit returns what the load returned', async () => {
-    const cache = cacheOver(store);
+    const cache = cacheOver(store());
     await fc.assert(
       fc.asyncProperty(anyValue, async (value) => {
         const [miss, hit, outcome] = await missThenHit(cache, value);
