@@ -4,6 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { notMeasured } from './not-measured';
 import { barChart } from './charts/bar-chart';
 
 interface Path {
@@ -47,10 +48,7 @@ export function aiChart(r: AiResults): string {
 /** The markdown section; adds `bench-ai.svg` to `report.files`, or a gap when there are no results. */
 export function aiSection(resultsDir: string, report: { files: Record<string, string>; gaps: string[] }): string {
   const file = path.join(resultsDir, 'ai.json');
-  if (!fs.existsSync(file)) {
-    report.gaps.push('ai.json is missing: run `npm run bench:ai`');
-    return '## Model routes\n\nNot measured yet: run `npm run bench:ai`.\n';
-  }
+  if (!fs.existsSync(file)) return notMeasured('Model routes', 'ai.json', 'bench:ai', report);
   const r = JSON.parse(fs.readFileSync(file, 'utf8')) as AiResults;
   report.files['bench-ai.svg'] = aiChart(r);
   const ok = (met: boolean) => (met ? 'met' : '**missed**');

@@ -4,6 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { notMeasured } from './not-measured';
 import type { LayerReport as Layer } from '../test/coherence/coherence-sim';
 import { barChart } from './charts/bar-chart';
 
@@ -60,10 +61,7 @@ export function coherenceChart(r: CoherenceResults): string {
 /** The markdown section; adds `bench-coherence.svg` to `report.files`, or a gap when there are no results. */
 export function coherenceSection(resultsDir: string, report: { files: Record<string, string>; gaps: string[] }): string {
   const file = path.join(resultsDir, 'coherence.json');
-  if (!fs.existsSync(file)) {
-    report.gaps.push('coherence.json is missing: run `npm run bench:coherence`');
-    return '## Coherence\n\nNot measured yet: run `npm run bench:coherence`.\n';
-  }
+  if (!fs.existsSync(file)) return notMeasured('Coherence', 'coherence.json', 'bench:coherence', report);
   const r = JSON.parse(fs.readFileSync(file, 'utf8')) as CoherenceResults;
   report.files['bench-coherence.svg'] = coherenceChart(r);
   const edge = r.itemEdgeHitRatio;

@@ -4,6 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { notMeasured } from '../not-measured';
 import { barChart } from '../charts/bar-chart';
 import { formatNumber } from '../charts/svg';
 
@@ -87,10 +88,7 @@ export function scaleChart(r: ScaleResults): string {
 /** The markdown section; adds `bench-scale.svg` to `report.files`, or a gap when there are no results. */
 export function scaleSection(resultsDir: string, report: { files: Record<string, string>; gaps: string[] }): string {
   const file = path.join(resultsDir, 'scale.json');
-  if (!fs.existsSync(file)) {
-    report.gaps.push('scale.json is missing: run `npm run bench:scale`');
-    return '## Scale (large route tables)\n\nNot measured yet: run `npm run bench:scale`.\n';
-  }
+  if (!fs.existsSync(file)) return notMeasured('Scale (large route tables)', 'scale.json', 'bench:scale', report);
   const r = JSON.parse(fs.readFileSync(file, 'utf8')) as ScaleResults;
   report.files['bench-scale.svg'] = scaleChart(r);
   return [
