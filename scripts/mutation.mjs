@@ -8,6 +8,8 @@
 //                             name ending in .ts, globs allowed), instead of all of test/runtime and
 //                             test/purge (jest.mutation.config.js): e.g. `--tests purge` for the
 //                             purge code, whose mutants no runtime suite can kill; a shorter dry run
+//   --concurrency <n>         test runners at once (default 2, stryker.conf.json): 1 when other work
+//                             shares the cores, so that slowness is not counted as a timeout
 import { Stryker } from '../node_modules/@stryker-mutator/core/dist/src/stryker.js';
 
 const args = process.argv.slice(2);
@@ -21,6 +23,7 @@ if (value('--tests')) {
   // Merged over the config file's options by the jest runner.
   options.jest = { projectType: 'custom', configFile: 'jest.mutation.config.js', enableFindRelatedTests: false, config: { testMatch } };
 }
+if (value('--concurrency')) options.concurrency = Number(value('--concurrency'));
 const name = value('--name');
 if (name) {
   options.tempDirName = `.stryker-tmp-${name}`;
