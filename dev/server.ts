@@ -4,16 +4,13 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import type { CorsOptions } from 'aws-cdk-lib/aws-apigateway';
-import type { ApiAuthorization } from '../lib/api/api-authorization';
 import { checkConsumers } from '../lib/api/api-consumers';
 import { checkCors, corsEnvironment, withCorsCacheKey } from '../lib/api/cors';
 import { routeEnvironment } from '../lib/api/route-environment';
 import { checkGatewayCache, gatewayCacheKeyParameters } from '../lib/api/stage-cache';
-import type { RouteTable } from '../lib/api/route-spec';
-import { ParsedRoute, parseRouteTable } from '../lib/api/route-table';
+import { parseRouteTable } from '../lib/api/route-table';
 import { INVOCATION_ENV } from '../lambda/runtime/invocation-env';
-import { matchResourcePath, toProxyEvent } from './apigw-event';
+import { toProxyEvent } from './apigw-event';
 import {
   DevEdgeCache,
   EdgeResponse,
@@ -24,40 +21,27 @@ import {
   purgePathsForWrite,
   X_CACHE,
 } from './edge-cache';
-import { HandlerLoader, RequireModule, SourceWatch, watchSources } from './handler-loader';
+import { HandlerLoader, SourceWatch, watchSources } from './handler-loader';
 import { createLambdaContext } from './lambda-context';
-import { DevApiKeys, DevConsumer } from './api-keys';
+import { DevApiKeys } from './api-keys';
 import { gatewayErrorCorsHeaders, preflightHeaders } from './cors';
-import { DevOriginVerification } from './origin-verification';
 import { DevStageCache, stageCacheKey } from './stage-cache';
 import { isStreamingRoute, serveStreaming } from './response-streaming';
-import { hardenServer, HttpHardeningOptions, isRefused, resolveHardening, routingMethod, serverOptions } from './http-hardening';
+import { hardenServer, isRefused, resolveHardening, routingMethod, serverOptions } from './http-hardening';
 
-/**
- * Limits and defaults of the services the dev server stands in for. The function and stage
- * defaults equal STATELESS_FUNCTION_DEFAULTS and CACHEABLE_API_DEFAULTS (test/dev-server.test.ts
- * checks it), without loading the construct modules at start.
- */
-export const DEV_LIMITS = {
-  /** API Gateway REST: request payload (10 MB). */
-  apiGatewayPayloadBytes: 10 * 1024 * 1024,
-  /** Lambda synchronous invocation: request payload. */
-  lambdaRequestBytes: 6_291_456,
-  /** Lambda synchronous invocation: response payload. */
-  lambdaResponseBytes: 6_291_556,
-  /** StatelessFunction defaults. */
-  memorySize: 512,
-  timeoutSeconds: 10,
-  /** CacheableApi's default stage. */
-  stageName: 'v1',
-} as const;
+import { badGateway, gatewayError, headerValue, isGatewayResponse, notModified, proxyResultToResponse, withHeaders, writeResponse } from './gateway-responses';
+import { DEV_LIMITS } from './limits';
+import { fillTemplate, headerPairs, matchRoute, missingParameters, readBody, splitUrl } from './request-routing';
+import type { DevRoute, DevServer, DevServerOptions } from './server-types';
+
+export { DEV_LIMITS } from './limits';
+export type { DevDataPurge, DevRoute, DevServer, DevServerOptions } from './server-types';
 
 /** Where the data-cache runtime lives: its container-wide CacheClient is what the dev server purges and closes. */
 export const DATA_CACHE_RUNTIME = path.join(__dirname, '..', 'lambda', 'runtime', 'cache', 'from-env.ts');
 /** Handler sources the dev server watches besides the routes' own directories. */
 export const LAMBDA_SOURCES = path.join(__dirname, '..', 'lambda');
 
-/** Data-cache keys and groups a write invalidates, as CacheSync's data purge does (`{param}` from the write's path). */
 /** The web ACL's answer to a request without an accepted origin-verify value (lib/edge/origin-verification.ts). */
 const ORIGIN_FORBIDDEN: EdgeResponse = {
   statusCode: 403,
@@ -65,101 +49,6 @@ const ORIGIN_FORBIDDEN: EdgeResponse = {
   body: Buffer.from('{"code":"FORBIDDEN","message":"Forbidden"}'),
 };
 
-export interface DevDataPurge {
-  readonly keys: readonly string[];
-  readonly groups: readonly string[];
-}
-
-export interface DevServerOptions extends HttpHardeningOptions {
-  /** The route table, as given to CacheableApi. */
-  readonly routes: RouteTable;
-  /** @default '127.0.0.1' */
-  readonly host?: string;
-  /** 0 picks a free port. @default 3000 */
-  readonly port?: number;
-  /** Stage name in the events' request context. @default 'v1' */
-  readonly stage?: string;
-  /** Data-cache key prefix of every route (the stack name in a stack). @default 'dev' */
-  readonly keyPrefix?: string;
-  /**
-   * Variables every route's function gets, like CacheableApi's `functionDefaults.environment`
-   * (a route's own `function.environment` replaces them, as in the stack). They are also set in
-   * `process.env`, where code that is the same for every route reads them.
-   * @default - none
-   */
-  readonly environment?: Record<string, string>;
-  /** @default process.env.AWS_REGION ?? 'us-east-1' */
-  readonly region?: string;
-  /** Emulate the CloudFront cache of edge-cached routes. @default true */
-  readonly edgeCache?: boolean;
-  /** What a write purges from the data cache. @default - nothing */
-  readonly dataPurge?: DevDataPurge;
-  /**
-   * Reload handlers when their sources change: `true` watches each route's entry directory and
-   * the kit's `lambda/` directory; a list names the directories. Only modules under them are
-   * ever reloaded (by `reload()` too).
-   * @default false
-   */
-  readonly watch?: boolean | readonly string[];
-  /** One line per request and per reload. @default console.log */
-  readonly log?: (line: string) => void;
-  /** Loads handler modules. @default require (tsx must be registered for `.ts` entries) */
-  readonly requireModule?: RequireModule;
-  /** Clock of the edge cache, the stage cache and the API-key throttles (tests). @default Date.now */
-  readonly now?: () => number;
-  /**
-   * The API's default authorization (CacheableApi's `authorization`): the dev server does not
-   * authenticate, but refuses the stage-cache settings the stack refuses and keys `perCaller`
-   * entries on the same identity source.
-   * @default - only needed when a route with `cache.gateway` has no `authorization` of its own
-   */
-  readonly authorization?: ApiAuthorization;
-  /** CORS as CacheableApi's `cors`: pre-flight, handler and gateway-error headers, Origin in cache keys. @default - no CORS */
-  readonly cors?: CorsOptions;
-  /** API keys accepted on routes with `requireApiKey`, with their throttles and quotas. @default - none */
-  readonly consumers?: readonly DevConsumer[];
-  /** Emulate API Gateway's stage cache of routes with `cache.gateway`. @default true */
-  readonly stageCache?: boolean;
-  /**
-   * The regional web ACL's origin check (dev/origin-verification.ts): requests without an
-   * accepted header value get its 403. The dev server plays the origin, so clients send the
-   * header as CloudFront would. @default - no check
-   */
-  readonly originVerification?: DevOriginVerification;
-}
-
-/** A route as the dev server serves it. */
-export interface DevRoute {
-  readonly route: ParsedRoute;
-  /** Resolved handler file. */
-  readonly entry: string;
-  readonly exportName: string;
-  readonly functionName: string;
-  readonly memorySize: number;
-  readonly timeoutMs: number;
-  /** The environment the handler sees (through the invocation env). */
-  readonly env: NodeJS.ProcessEnv;
-}
-
-export interface DevServer {
-  readonly url: string;
-  readonly host: string;
-  readonly port: number;
-  readonly routes: readonly DevRoute[];
-  readonly edgeCache: DevEdgeCache;
-  readonly stageCache: DevStageCache;
-  /** The directories watched for changes (empty without `watch`). */
-  readonly watching: readonly string[];
-  /** Forgets the given changed files and what imports them (what a watch event does). */
-  reload(changedFiles: readonly string[]): Promise<void>;
-  /** Stops listening, closes open connections, watchers and the data cache's connections. */
-  close(): Promise<void>;
-}
-
-type RouteMatch =
-  | { readonly kind: 'found'; readonly route: DevRoute; readonly pathParameters: Record<string, string> }
-  | { readonly kind: 'method'; readonly resource: string; readonly allowed: string[] }
-  | { readonly kind: 'none' };
 
 /** What one request came to, for the log line. */
 interface Outcome {
@@ -167,8 +56,6 @@ interface Outcome {
   data: string;
   notes: string[];
 }
-
-const HOP_BY_HOP = new Set(['connection', 'content-length', 'transfer-encoding', 'keep-alive', 'upgrade']);
 
 /**
  * A local HTTP server that answers like the deployed stack: CloudFront's cache in front (per
@@ -437,7 +324,7 @@ export async function createDevServer(options: DevServerOptions): Promise<DevSer
       log(`${method} ${rawPath}: ${(error as Error)?.stack ?? String(error)}`);
       response = badGateway(requestId, String((error as Error)?.message ?? error));
     }
-    if (GATEWAY_RESPONSES.has(response) && options.cors) {
+    if (isGatewayResponse(response) && options.cors) {
       response = withHeaders(response, gatewayErrorCorsHeaders(options.cors, headerValue(headerPairs(req.rawHeaders), 'origin')));
     }
     xCache ??= response.statusCode >= 400 ? X_CACHE.error : X_CACHE.miss;
@@ -513,206 +400,5 @@ function resolveEntry(entry: string): string {
     return require.resolve(absolute);
   } catch {
     return absolute; // reported when the first request loads it
-  }
-}
-
-/**
- * API Gateway's resource selection: among the resources whose path matches, the most specific
- * (a literal segment beats a `{param}`, which beats a greedy `{param+}`), then the method.
- */
-function matchRoute(routes: readonly DevRoute[], rawPath: string, method: string): RouteMatch {
-  let best: { resource: string; params: Record<string, string>; rank: number[] } | undefined;
-  for (const r of routes) {
-    const params = matchResourcePath(r.route.path, rawPath);
-    if (!params) continue;
-    const rank = (r.route.path === '/' ? [] : r.route.path.slice(1).split('/')).map((s) => (s.endsWith('+}') ? 0 : s.startsWith('{') ? 1 : 2));
-    if (!best || compareRank(rank, best.rank) > 0) best = { resource: r.route.path, params, rank };
-  }
-  if (!best) return { kind: 'none' };
-  const onResource = routes.filter((r) => r.route.path === best!.resource);
-  const found = onResource.find((r) => r.route.method === method);
-  if (found) return { kind: 'found', route: found, pathParameters: best.params };
-  return { kind: 'method', resource: best.resource, allowed: onResource.map((r) => r.route.method).sort() };
-}
-
-function compareRank(a: number[], b: number[]): number {
-  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i] - b[i];
-  return a.length - b.length;
-}
-
-/** Required query strings and headers (`request.queryStrings` / `request.headers` set to true) the request lacks. */
-function missingParameters(route: ParsedRoute, query: string | undefined, headers: ReadonlyArray<readonly [string, string]>): string[] {
-  const present = new Set((query ?? '').split('&').filter(Boolean).map((p) => decodeURIComponentSafe(p.split('=')[0])));
-  const headerNames = new Set(headers.map(([n]) => n.toLowerCase()));
-  const missing: string[] = [];
-  for (const [name, required] of Object.entries(route.options.request?.queryStrings ?? {})) {
-    if (required && !present.has(name)) missing.push(name);
-  }
-  for (const [name, required] of Object.entries(route.options.request?.headers ?? {})) {
-    if (required && !headerNames.has(name.toLowerCase())) missing.push(name);
-  }
-  return missing;
-}
-
-/**
- * Maps a Lambda proxy result to the HTTP answer as API Gateway does, or says why API Gateway
- * would call it malformed (and answer 502).
- */
-export function proxyResultToResponse(result: unknown, requestId: string): { response: EdgeResponse } | { error: string } {
-  if (result === null || typeof result !== 'object' || Array.isArray(result)) {
-    return { error: `expected an object with statusCode, got ${result === null ? 'null' : Array.isArray(result) ? 'an array' : typeof result}` };
-  }
-  const r = result as Record<string, unknown>;
-  const status = typeof r.statusCode === 'string' && /^\d+$/.test(r.statusCode) ? Number(r.statusCode) : r.statusCode;
-  if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599) {
-    return { error: `statusCode must be an integer HTTP status, got ${JSON.stringify(r.statusCode)}` };
-  }
-  if (r.body !== undefined && r.body !== null && typeof r.body !== 'string') {
-    return { error: `body must be a string (JSON.stringify it), got ${Array.isArray(r.body) ? 'an array' : typeof r.body}` };
-  }
-  if (r.isBase64Encoded !== undefined && typeof r.isBase64Encoded !== 'boolean') {
-    return { error: 'isBase64Encoded must be a boolean' };
-  }
-  const scalar = (v: unknown) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
-  const single = new Map<string, [string, string]>();
-  if (r.headers !== undefined && r.headers !== null) {
-    if (typeof r.headers !== 'object' || Array.isArray(r.headers)) return { error: 'headers must be an object of strings' };
-    for (const [name, value] of Object.entries(r.headers)) {
-      if (value === undefined || value === null) continue;
-      if (!scalar(value)) return { error: `headers.${name} must be a string` };
-      single.set(name.toLowerCase(), [name, String(value)]);
-    }
-  }
-  const lines: Array<[string, string]> = [];
-  if (r.multiValueHeaders !== undefined && r.multiValueHeaders !== null) {
-    if (typeof r.multiValueHeaders !== 'object' || Array.isArray(r.multiValueHeaders)) {
-      return { error: 'multiValueHeaders must be an object of string arrays' };
-    }
-    for (const [name, values] of Object.entries(r.multiValueHeaders)) {
-      if (values === undefined || values === null) continue;
-      if (!Array.isArray(values) || !values.every(scalar)) return { error: `multiValueHeaders.${name} must be an array of strings` };
-      // A name in both maps: API Gateway keeps the multi-value list.
-      single.delete(name.toLowerCase());
-      for (const value of values) lines.push([name, String(value)]);
-    }
-  }
-  lines.unshift(...single.values());
-  const bodyText = typeof r.body === 'string' ? r.body : '';
-  const body = r.isBase64Encoded ? Buffer.from(bodyText, 'base64') : Buffer.from(bodyText, 'utf8');
-  if (Buffer.byteLength(JSON.stringify(result)) > DEV_LIMITS.lambdaResponseBytes) {
-    return { error: `the response exceeds Lambda's ${DEV_LIMITS.lambdaResponseBytes}-byte payload limit` };
-  }
-  if (!lines.some(([n]) => n.toLowerCase() === 'content-type')) lines.push(['Content-Type', 'application/json']);
-  lines.push(['x-amzn-RequestId', requestId]);
-  lines.push(['x-amz-apigw-id', randomBytes(6).toString('base64url') + '=']);
-  lines.push(['X-Amzn-Trace-Id', `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${randomBytes(12).toString('hex')}`]);
-  return { response: { statusCode: status, headers: lines, body } };
-}
-
-/** Responses API Gateway itself produced (gateway responses), which get the API's gateway-response CORS headers. */
-const GATEWAY_RESPONSES = new WeakSet<EdgeResponse>();
-
-/** An answer of API Gateway's own (gateway response): JSON `{ code, message, requestId }`, as CacheableApi configures them. */
-export function gatewayError(
-  statusCode: number,
-  code: string,
-  message: string,
-  requestId: string,
-  extraHeaders: Array<[string, string]> = [],
-  extra: Record<string, unknown> = {},
-): EdgeResponse {
-  const response: EdgeResponse = {
-    statusCode,
-    headers: [['Content-Type', 'application/json'], ['Cache-Control', 'no-store'], ['x-amzn-RequestId', requestId], ...extraHeaders],
-    body: Buffer.from(JSON.stringify({ code, message, requestId, ...extra })),
-  };
-  GATEWAY_RESPONSES.add(response);
-  return response;
-}
-
-/** API Gateway's 502 for a failed or malformed invocation; `detail` (dev only) says what went wrong. */
-function badGateway(requestId: string, detail: string): EdgeResponse {
-  return gatewayError(502, 'BAD_GATEWAY', 'Internal server error', requestId, [], { detail });
-}
-
-function notModified(response: EdgeResponse): EdgeResponse {
-  const drop = new Set(['content-type', 'content-length', 'content-encoding']);
-  return { statusCode: 304, headers: response.headers.filter(([n]) => !drop.has(n.toLowerCase())), body: Buffer.alloc(0) };
-}
-
-function withHeaders(response: EdgeResponse, extra: Array<[string, string]>): EdgeResponse {
-  const names = new Set(extra.map(([n]) => n.toLowerCase()));
-  return { ...response, headers: [...response.headers.filter(([n]) => !names.has(n.toLowerCase())), ...extra] };
-}
-
-function headerValue(headers: ReadonlyArray<readonly [string, string]>, name: string): string | undefined {
-  const values = headers.filter(([n]) => n.toLowerCase() === name).map(([, v]) => v);
-  return values.length ? values.join(', ') : undefined;
-}
-
-function writeResponse(res: http.ServerResponse, method: string, response: EdgeResponse): void {
-  const grouped = new Map<string, { name: string; values: string[] }>();
-  for (const [name, value] of response.headers) {
-    const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower)) continue;
-    const group = grouped.get(lower);
-    if (group) group.values.push(value);
-    else grouped.set(lower, { name, values: [value] });
-  }
-  const headers: Record<string, string | string[]> = {};
-  for (const { name, values } of grouped.values()) headers[name] = values.length === 1 ? values[0] : values;
-  const noBody = response.statusCode === 204 || response.statusCode === 304 || response.statusCode < 200;
-  if (!noBody) headers['Content-Length'] = String(response.body.length);
-  res.writeHead(response.statusCode, headers);
-  res.end(noBody || method === 'HEAD' ? undefined : response.body);
-}
-
-/** The body, or undefined when it exceeds `limit` (the rest is read and discarded so the client gets the answer). */
-function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = Number(req.headers['content-length'] ?? 0) > limit;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) over = true;
-      if (!over) chunks.push(chunk);
-    });
-    req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-function splitUrl(url: string): { path: string; query: string | undefined } {
-  let target = url;
-  if (/^https?:\/\//i.test(target)) target = target.replace(/^https?:\/\/[^/]*/i, '') || '/';
-  const q = target.indexOf('?');
-  const p = q < 0 ? target : target.slice(0, q);
-  const query = q < 0 ? undefined : target.slice(q + 1);
-  return { path: p || '/', query: query === '' ? undefined : query };
-}
-
-function headerPairs(raw: string[]): Array<[string, string]> {
-  const pairs: Array<[string, string]> = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) pairs.push([raw[i], raw[i + 1]]);
-  return pairs;
-}
-
-/** `item:{id}` filled from the path parameters; undefined when one is missing (nothing was cached under it). */
-function fillTemplate(template: string, params: Record<string, string>): string | undefined {
-  let missing = false;
-  const filled = template.replace(/\{([A-Za-z_][A-Za-z0-9_.-]*)\+?\}/g, (_m, name: string) => {
-    const value = params[name];
-    if (value === undefined) missing = true;
-    return value ?? '';
-  });
-  return missing ? undefined : filled;
-}
-
-function decodeURIComponentSafe(value: string): string {
-  try {
-    return decodeURIComponent(value.replace(/\+/g, ' '));
-  } catch {
-    return value;
   }
 }
