@@ -16,10 +16,9 @@ const cdk = require('aws-cdk-lib');
 marks.cdkLoaded = cpu();
 const nag = variant === 'no-nag' || variant === 'bare' ? undefined : require('cdk-nag');
 marks.nagLoaded = cpu();
-const stacks =
-  variant === 'bare'
-    ? undefined
-    : { ...require(path.join(distDir, 'lib/sample/catalog-stack')), ...require(path.join(distDir, 'lib/sample/ai-gateway-stack')) };
+// The sample as bin/app.ts builds it: its stacks (lib/sample/sample-app) and its five packs (bin/nag-packs).
+const sample = variant === 'bare' ? undefined : require(path.join(distDir, 'lib/sample/sample-app'));
+const packs = nag ? require(path.join(distDir, 'bin/nag-packs')) : undefined;
 marks.kitLoaded = cpu();
 const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cca-profile-'));
 const context = JSON.parse(fs.readFileSync(cdkJson, 'utf8')).context;
@@ -30,13 +29,9 @@ const app = new cdk.App({
   treeMetadata: variant !== 'no-tree-metadata',
 });
 const wallBefore = performance.now();
-if (stacks) {
-  new stacks.CatalogStack(app, 'CatalogStack', { description: 'profile' });
-  new stacks.AiGatewayStack(app, 'AiGatewayStack', { description: 'profile' });
-} else {
-  new cdk.Stack(app, 'BareStack');
-}
-if (nag) cdk.Validations.of(app).addPlugins(new nag.AwsSolutionsChecks(app), new nag.ServerlessChecks(app));
+if (sample) sample.addSampleStacks(app);
+else new cdk.Stack(app, 'BareStack');
+if (packs) cdk.Validations.of(app).addPlugins(...packs.sampleNagPacks(app));
 marks.constructed = cpu();
 marks.constructedWallMs = performance.now() - wallBefore;
 app.synth();

@@ -1,6 +1,6 @@
 /**
  * Where the sample app's synth spends its CPU, phase by phase, the way `cdk synth` runs the app
- * (bin/app.ts: CatalogStack and AiGatewayStack, cdk-nag's AwsSolutions and Serverless packs,
+ * (bin/app.ts: CatalogStack and AiGatewayStack, the five cdk-nag packs of bin/nag-packs.ts,
  * built-in validation off). Each variant runs in a fresh process (module caches would otherwise
  * favour later ones) and records CPU time (user + system, this process) at each milestone:
  *   aws-cdk-lib loaded -> cdk-nag loaded -> kit loaded -> both stacks constructed (bundling happens

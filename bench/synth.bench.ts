@@ -12,7 +12,8 @@
  * per-pair ratios, in wall time and in CPU time (user + system of the whole process tree, which a
  * busy host stretches far less). Each toolchain runs twice: with a warm handler bundle cache
  * (every handler unchanged since the comparison's warm-up run: copied, not rebuilt) and a cold one
- * (a new empty cache folder per run: every handler bundled by esbuild).
+ * (a new empty cache folder per run: every handler bundled by esbuild). One more comparison runs the
+ * sample with `-c nag=off`: what the kit's stacks cost without the five cdk-nag packs' review.
  * Usage: npm run bench:synth [-- --pairs 5 --validation-pairs 3 --reference-runs 3]
  */
 import { execFileSync } from 'child_process';
@@ -46,6 +47,8 @@ interface Arm {
    * on a machine, or every handler changed).
    */
   readonly bundleCache: 'warm' | 'cold';
+  /** Context for `cdk synth -c` (the sample's `nag=off`). */
+  readonly context?: readonly string[];
 }
 
 /**
@@ -70,7 +73,7 @@ function timeSynth(arm: Arm): Sample {
   const output = path.join(work, `out-${run++}`);
   const cpuBefore = childrenCpuSeconds();
   const start = process.hrtime.bigint();
-  execFileSync(cdk, ['synth', '-q', '--app', arm.app, '--output', output], {
+  execFileSync(cdk, ['synth', '-q', '--app', arm.app, '--output', output, ...(arm.context ?? []).flatMap((c) => ['-c', c])], {
     cwd: arm.cwd,
     stdio: ['ignore', 'ignore', 'pipe'],
     env: {
@@ -153,22 +156,24 @@ function main(): void {
     tsx: { bare: 'node run-app.js', sample: 'node scripts/run-app.js' },
     'precompiled (tsc)': { bare: `node ${path.join(bare, 'dist', 'bare.js')}`, sample: `node ${sampleJs}` },
   };
-  const comparisons: Array<{ toolchain: keyof typeof toolchains; bundleCache: Arm['bundleCache']; validation: boolean; count: number }> = [
+  const comparisons: Array<{ toolchain: keyof typeof toolchains; bundleCache: Arm['bundleCache']; validation: boolean; count: number; nagOff?: boolean }> = [
     { toolchain: 'tsx', bundleCache: 'warm', validation: false, count: pairs },
     { toolchain: 'tsx', bundleCache: 'cold', validation: false, count: pairs },
     { toolchain: 'precompiled (tsc)', bundleCache: 'warm', validation: false, count: pairs },
     { toolchain: 'precompiled (tsc)', bundleCache: 'cold', validation: false, count: pairs },
     { toolchain: 'tsx', bundleCache: 'warm', validation: true, count: validationPairs },
+    // What the kit costs without the review: the sample's `-c nag=off` (how much of the gap cdk-nag is).
+    { toolchain: 'precompiled (tsc)', bundleCache: 'warm', validation: false, count: pairs, nagOff: true },
   ];
   for (const c of comparisons) {
     if (c.count === 0) continue;
-    const label = `${c.toolchain}, ${c.bundleCache} bundle cache${c.validation ? ', built-in validation on in both' : ''}`;
+    const label = `${c.toolchain}, ${c.bundleCache} bundle cache${c.validation ? ', built-in validation on in both' : ''}${c.nagOff ? ', sample with -c nag=off (no cdk-nag packs)' : ''}`;
     const apps = toolchains[c.toolchain];
     results.push(
       comparePairs(
         label,
         { name: 'bare', cwd: bare, app: apps.bare, validation: c.validation, bundleCache: c.bundleCache },
-        { name: 'sample', cwd: root, app: apps.sample, validation: c.validation, bundleCache: c.bundleCache },
+        { name: 'sample', cwd: root, app: apps.sample, validation: c.validation, bundleCache: c.bundleCache, context: c.nagOff ? ['nag=off'] : [] },
         c.count,
       ),
     );

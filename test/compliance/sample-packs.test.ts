@@ -1,29 +1,21 @@
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
-import { CompliancePolicy } from '../../lib/compliance';
-import { AiGatewayStack, CatalogStack } from '../../lib/sample';
+import { addSampleStacks, sampleAppSettings } from '../../lib/sample/sample-app';
 import { allPacks, synthFindings, testApp } from '../support/nag';
 
-// The sample app as bin/app.ts builds it, under all five packs: by default with the standard
+// The sample app as bin/app.ts builds it (addSampleStacks), under all five packs: by default with the standard
 // profile, and with `-c compliance=strict`. Both assemblies land in .test-assemblies/, which CI
 // lints with cfn-lint.
-
-function sample(app: App, compliance?: CompliancePolicy): Stack[] {
-  return [
-    new CatalogStack(app, 'CatalogStack', { compliance }),
-    new AiGatewayStack(app, 'AiGatewayStack', { compliance }),
-  ];
-}
 
 // Not nagApp: it acknowledges the alarm-topic warning, whose absence is tested here.
 const defaultApp = testApp();
 Validations.of(defaultApp).addPlugins(...allPacks(defaultApp));
-const defaultStacks = sample(defaultApp);
+const defaultStacks = addSampleStacks(defaultApp);
 const defaultFindings = synthFindings(defaultApp);
 
 const strictApp = testApp();
 Validations.of(strictApp).addPlugins(...allPacks(strictApp));
-const strictStacks = sample(strictApp, CompliancePolicy.strict({ reservedConcurrency: 5 }));
+const strictStacks = addSampleStacks(strictApp, { ...sampleAppSettings(strictApp), compliance: 'strict' });
 const strictFindings = synthFindings(strictApp);
 
 const resourcesOf = (stacks: Stack[], type: string) =>

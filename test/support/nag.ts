@@ -3,7 +3,8 @@ import * as path from 'path';
 import { App, AppProps, CfnResource, IPolicyValidationPlugin, Stack, Validations } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 import { NO_ALARM_TOPIC_WARNING } from '../../lib/monitoring/alarm-actions';
-import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { sampleNagPacks } from '../../bin/nag-packs';
 
 /** Context that skips asset bundling: for template-only tests (test/bundling.test.ts bundles every handler). */
 export const SKIP_BUNDLING = { 'aws:cdk:bundling-stacks': [] as string[] };
@@ -44,7 +45,7 @@ export function testApp(props: AppProps & { bundle?: boolean } = {}): App {
 
 /** All five rule packs of cdk-nag 3: AwsSolutions, Serverless and the regulated NIST 800-53 R5, PCI DSS 3.2.1, HIPAA Security. */
 export function allPacks(app: App): IPolicyValidationPlugin[] {
-  return [new AwsSolutionsChecks(app), new ServerlessChecks(app), new NIST80053R5Checks(app), new PCIDSS321Checks(app), new HIPAASecurityChecks(app)];
+  return sampleNagPacks(app);
 }
 
 /** A testApp with cdk-nag's AwsSolutions and Serverless rule packs registered. */
