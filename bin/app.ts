@@ -17,5 +17,5 @@ const settings = sampleAppSettings(app);
 addSampleStacks(app, settings);
 // Every synth is also a best-practice review under all five packs, whichever the profile:
 // unacknowledged findings fail it. `-c nag=off` skips the review for a quick look at a template
-// (about a fifth of the app's synth CPU, docs/benchmarks.md); tests and CI always run it.
+// (about a quarter of the app's own synth CPU, docs/benchmarks.md); tests and CI always run it.
 if (settings.nag === 'all') Validations.of(app).addPlugins(...sampleNagPacks(app));
