@@ -4,7 +4,7 @@ import { MemoryStore } from '../../lambda/runtime/cache/memory-store';
 // A call's settings are remembered (call-settings.ts), but memcached's limit on how long an entry
 // can live (its 32-bit clock ends in January 2038) moves with the clock: a remembered policy that
 // was valid must still be refused once the clock has moved so far that the store can no longer
-// keep it. (Redis and memory limits cannot move below a policy before year 10000: not rechecked.)
+// keep it.
 
 afterEach(() => jest.restoreAllMocks());
 

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { decodeEntry } from '../../lambda/runtime/cache/entry';
 
-// decodeEntry reads the two times of an entry's header digit by digit (entry.ts numberAt) rather
-// than through Number(slice): it must decode every header exactly as Number would, foreign and
+// decodeEntry is on every hit, so it is a target for hand-written parsing: whatever reads the two
+// times of an entry's header must decode every header exactly as Number() does, foreign and
 // corrupt ones included (whitespace, signs, exponents, hex, empty, very long digit runs).
 
 /** The decoding as it was specified: Number() of each field, finite or not an entry. */

@@ -7,7 +7,7 @@ import { CacheSerializationError, defaultSerializer } from './serializer';
 import { emptyStats } from './stats';
 import { checkLoadTimeout, DEFAULT_LOAD_TIMEOUT_MS, withLoadTimeout } from './load-timeout';
 import { UnconfirmedInvalidations } from './unconfirmed-invalidations';
-import { CacheTimeoutError, checkStoreTtl, maxStoreTtlMs } from './store';
+import { CacheTimeoutError, checkStoreTtl } from './store';
 import {
   CacheGetOptions,
   CacheOutcome,
@@ -26,21 +26,12 @@ import {
 /** A lookup running in this process; concurrent callers of the same key share its promise. */
 interface Flight {
   readonly keys: EntryKeys;
-  /** Settles to the value, or to a fresh `{ value, outcome }` when `withOutcome` (see `call`). */
   promise: Promise<unknown> | undefined;
   /** How the lookup was served; callers that joined it were served the same way. */
   outcome: CacheOutcome;
-  /** Started by `getWithOutcome`: the lookup settles to its caller's result object itself. */
-  readonly withOutcome: boolean;
   /** The caller's key and load timeout, for wrapping the load only when it runs (never on a hit). */
   readonly userKey: string;
   readonly loadTimeoutMs: number;
-}
-
-/** What `getWithOutcome` resolves to. */
-interface Served {
-  readonly value: unknown;
-  readonly outcome: CacheOutcome;
 }
 
 /** An entry that may be served: right format, right group generation, value parsed. */
@@ -124,7 +115,7 @@ export class CacheClient {
    */
   get<T>(key: string, load: Loader<T>, options?: CacheGetOptions): Promise<T | undefined> {
     try {
-      return this.call(key, load, options, false) as Promise<T | undefined>;
+      return this.join(key, load, options).promise as Promise<T | undefined>;
     } catch (err) {
       return Promise.reject(err); // bad options: a rejection, like every other failure
     }
@@ -136,45 +127,38 @@ export class CacheClient {
    * confirmed by the cache) or `error` (the cache failed; loaded).
    * Handlers report it in the `X-Data-Cache` header and in their metrics.
    */
-  getWithOutcome<T>(key: string, load: Loader<T>, options?: CacheGetOptions): Promise<{ value: T | undefined; outcome: CacheOutcome }> {
-    try {
-      return this.call(key, load, options, true) as Promise<{ value: T | undefined; outcome: CacheOutcome }>;
-    } catch (err) {
-      return Promise.reject(err);
-    }
+  async getWithOutcome<T>(key: string, load: Loader<T>, options?: CacheGetOptions): Promise<{ value: T | undefined; outcome: CacheOutcome }> {
+    const flight = this.join(key, load, options);
+    const value = (await flight.promise) as T | undefined;
+    return { value, outcome: flight.outcome };
   }
 
-  /**
-   * Joins the lookup of `key` in flight in this process, or starts one. A lookup started by
-   * `getWithOutcome` settles to that caller's `{ value, outcome }` object directly: wrapping the
-   * value afterwards cost every hit one more promise. Callers that join get their own object
-   * (or the bare value), one step later.
-   */
-  private call(key: string, load: Loader<unknown>, options: CacheGetOptions | undefined, withOutcome: boolean): Promise<unknown> {
+  /** The lookup of `key` in flight in this process, or a new one. */
+  private join<T>(key: string, load: Loader<T>, options?: CacheGetOptions): Flight {
     const keys = entryKeys(this.prefix, key, options?.group);
     const running = this.inFlight.get(keys.key);
     // A lookup is only shared while its key has not been invalidated since it started:
     // `invalidate` detaches it from `inFlight`, so a later caller starts its own.
     if (running !== undefined) {
       this.counters.coalesced++;
-      return joined(running, withOutcome);
+      return running;
     }
     let policy = this.defaults;
     let loadTimeoutMs = this.loadTimeoutMs;
     if (options !== undefined) {
       const settings = this.callSettings.get(options);
       // Checked on every call, not remembered: the limit moves with the clock (memcached's 2038 bound).
-      if (settings.recheck) checkStoreTtl(this.store.engine, settings.longestMs, LONGEST_WHAT);
+      checkStoreTtl(this.store.engine, settings.longestMs, LONGEST_WHAT);
       policy = settings.policy;
       loadTimeoutMs = settings.loadTimeoutMs;
     }
     // Registered only once the options are known valid (a throw must not leave a dead flight for
     // later callers to join), and removed by the lookup itself when it settles (a `.finally()`
     // here would cost one more promise on every hit).
-    const flight: Flight = { keys, promise: undefined, outcome: 'miss', withOutcome, userKey: key, loadTimeoutMs };
+    const flight: Flight = { keys, promise: undefined, outcome: 'miss', userKey: key, loadTimeoutMs };
     this.inFlight.set(keys.key, flight);
     flight.promise = this.lookup(keys, load, policy, flight);
-    return flight.promise;
+    return flight;
   }
 
   /**
@@ -186,7 +170,7 @@ export class CacheClient {
     const longestMs = longest(policy);
     checkStoreTtl(this.store.engine, longestMs, LONGEST_WHAT);
     const loadTimeoutMs = options.loadTimeoutMs === undefined ? this.loadTimeoutMs : checkLoadTimeout(options.loadTimeoutMs);
-    return { policy, loadTimeoutMs, longestMs, recheck: longestMs > maxStoreTtlMs(this.store.engine, YEAR_10000) };
+    return { policy, loadTimeoutMs, longestMs };
   }
 
   /** The load, rejecting after the call's load timeout; wrapped only on the paths that run it. */
@@ -250,105 +234,34 @@ export class CacheClient {
     await this.store.close();
   }
 
-  /**
-   * The lookup, with a hit answered in the read's own continuation: no async function and no
-   * promise of its own between the store's reply and the caller (each cost the hit a microtask
-   * and an allocation). Everything else continues in `afterRead`, which removes the flight from
-   * `inFlight` once the call has settled, as the hit path does before returning.
-   */
-  private lookup(keys: EntryKeys, load: Loader<unknown>, policy: Lifetimes, flight: Flight): Promise<unknown> {
-    if (!this.breaker.allow() || this.unconfirmed.has(keys.key, keys.generationKey)) {
-      return this.settled(flight, this.afterRead(keys, load, policy, flight, undefined, undefined, undefined));
-    }
-    let reading: Promise<StoreRead>;
-    try {
-      reading = this.store.read(keys.key, keys.generationKey);
-    } catch (err) {
-      reading = Promise.reject(err);
-    }
-    return reading.then(
-      (read) => {
-        try {
-          this.checkSessions();
-          const generation = keys.generationKey === undefined ? '' : read.generation;
-          // A missing group counter is created first (in `afterRead`), then the entry is judged.
-          if (generation !== undefined) {
-            this.succeeded();
-            const usable = read.item && this.usable(read.item.text, generation);
-            const now = this.now();
-            if (usable !== undefined && now < usable.entry.freshUntil) {
-              this.counters.hits++;
-              if (usable.entry.json === undefined) this.counters.negativeHits++;
-              this.land(flight);
-              flight.outcome = 'hit';
-              return flight.withOutcome ? { value: usable.value, outcome: 'hit' } : usable.value;
-            }
-            return this.settled(flight, this.afterRead(keys, load, policy, flight, read, undefined, { generation, usable, now }));
-          }
-        } catch (err) {
-          this.land(flight);
-          throw err;
-        }
-        return this.settled(flight, this.afterRead(keys, load, policy, flight, read, undefined, undefined));
-      },
-      (err: unknown) => this.settled(flight, this.afterRead(keys, load, policy, flight, undefined, { err }, undefined)),
-    );
-  }
-
-  /** The flight's result, once `running` (the rest of a lookup) has settled to its value. */
-  private settled(flight: Flight, running: Promise<unknown>): Promise<unknown> {
-    return flight.withOutcome ? running.then((value): Served => ({ value, outcome: flight.outcome })) : running;
-  }
-
-  /** The lookup is over: later callers of the key start their own. */
-  private land(flight: Flight): void {
-    if (this.inFlight.get(flight.keys.key) === flight) this.inFlight.delete(flight.keys.key);
-  }
-
-  /**
-   * Everything but a fresh hit: the breaker or an unconfirmed invalidation skipping the cache
-   * (no `read`, no `failure`), a failed read (`failure`), a group counter to create, a stale or
-   * missing entry (`judged`: what `lookup` already found of it).
-   */
-  private async afterRead<T>(
-    keys: EntryKeys,
-    load: Loader<T>,
-    policy: Lifetimes,
-    flight: Flight,
-    read: StoreRead | undefined,
-    failure: { err: unknown } | undefined,
-    judged: { generation: string; usable: Usable | undefined; now: number } | undefined,
-  ): Promise<T | undefined> {
+  private async lookup<T>(keys: EntryKeys, load: Loader<T>, policy: Lifetimes, flight: Flight): Promise<T | undefined> {
     // Every return below awaits its promise, so the `finally` runs only once the call has settled.
     try {
-      if (read === undefined && failure === undefined) {
+      if (!this.breaker.allow() || this.unconfirmed.has(keys.key, keys.generationKey)) {
         // An unconfirmed invalidation of this key means the cache may still hold the value it
         // should have deleted: read the origin, and write nothing, until the replay lands.
         this.counters.bypass++;
         flight.outcome = 'bypass';
         return await this.loadOnly(this.bounded(load, flight), undefined);
       }
+      let read: StoreRead;
       let generation = '';
-      if (judged === undefined) {
-        try {
-          if (failure !== undefined) throw failure.err;
-          read = read as StoreRead;
-          if (keys.generationKey !== undefined) {
-            // A missing counter (new group, or evicted) is created first so fills carry a real generation.
-            generation = read.generation ?? (await this.store.ensureGeneration(keys.generationKey));
-          }
-          this.succeeded();
-        } catch (err) {
-          this.failed(err);
-          flight.outcome = 'error';
-          return await this.loadOnly(this.bounded(load, flight), undefined);
+      try {
+        read = await this.store.read(keys.key, keys.generationKey);
+        this.checkSessions();
+        if (keys.generationKey !== undefined) {
+          // A missing counter (new group, or evicted) is created first so fills carry a real generation.
+          generation = read.generation ?? (await this.store.ensureGeneration(keys.generationKey));
         }
-      } else {
-        generation = judged.generation;
+        this.succeeded();
+      } catch (err) {
+        this.failed(err);
+        flight.outcome = 'error';
+        return await this.loadOnly(this.bounded(load, flight), undefined);
       }
-      read = read as StoreRead;
-      const usable = judged === undefined ? read.item && this.usable(read.item.text, generation) : judged.usable;
-      const now = judged === undefined ? this.now() : judged.now;
+
+      const usable = read.item && this.usable(read.item.text, generation);
+      const now = this.now();
       if (usable !== undefined) {
         if (now < usable.entry.freshUntil) {
           this.counters.hits++;
@@ -377,7 +290,7 @@ export class CacheClient {
       if (lease !== undefined) return await this.loadAndFill(keys, lease, this.bounded(load, flight), policy, generation, fallback);
       return await this.waitForFill(keys, read.item, this.bounded(load, flight), policy, generation, fallback);
     } finally {
-      this.land(flight);
+      if (this.inFlight.get(keys.key) === flight) this.inFlight.delete(keys.key);
     }
   }
 
@@ -636,20 +549,11 @@ export class CacheClient {
   }
 }
 
-/** A joining caller's result: the shared lookup's, in the shape its own call returns. */
-function joined(flight: Flight, withOutcome: boolean): Promise<unknown> {
-  const promise = flight.promise as Promise<unknown>;
-  if (flight.withOutcome) return promise.then((served) => (withOutcome ? { ...(served as Served) } : (served as Served).value));
-  return withOutcome ? promise.then((value): Served => ({ value, outcome: flight.outcome })) : promise;
-}
-
 function cannotStore(key: string, err: unknown): CacheSerializationError {
   return new CacheSerializationError(`Data cache cannot store the value of ${key}: ${err instanceof Error ? err.message : String(err)}`);
 }
 
 const LONGEST_WHAT = 'ttlSeconds plus the longest stale window';
-/** A clock reading no call is made after: limits that hold until then are not checked per call. */
-const YEAR_10000 = Date.UTC(10000, 0, 1);
 
 /** How long the store must keep an entry of this policy. */
 function longest(policy: Lifetimes): number {

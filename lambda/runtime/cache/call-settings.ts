@@ -16,11 +16,6 @@ export interface CallSettings {
   readonly loadTimeoutMs: number;
   /** freshMs plus the longest stale window: what the store must be able to keep. */
   readonly longestMs: number;
-  /**
-   * Whether the store's limit can fall below `longestMs` as the clock moves on (memcached's 2038
-   * bound): then every call checks it again. Redis and memory limits cannot before year 10000.
-   */
-  readonly recheck: boolean;
 }
 
 /** The option values a call's settings depend on, read once from the caller's object. */

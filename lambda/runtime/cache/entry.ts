@@ -32,8 +32,8 @@ export function decodeEntry(text: string): Entry | undefined {
   const b = a < 0 ? -1 : text.indexOf('|', a + 1);
   const c = b < 0 ? -1 : text.indexOf('|', b + 1);
   if (c < 0) return undefined;
-  const writtenAt = numberAt(text, 2, a);
-  const freshUntil = numberAt(text, a + 1, b);
+  const writtenAt = Number(text.slice(2, a));
+  const freshUntil = Number(text.slice(a + 1, b));
   if (!Number.isFinite(writtenAt) || !Number.isFinite(freshUntil)) return undefined;
   return {
     writtenAt,
@@ -41,20 +41,4 @@ export function decodeEntry(text: string): Entry | undefined {
     generation: text.slice(b + 1, c),
     json: c + 1 === text.length ? undefined : text.slice(c + 1),
   };
-}
-
-/**
- * `Number(text.slice(from, to))` without the slice for the plain digits encodeEntry writes (read
- * on every hit); anything else goes through Number, so foreign text decodes exactly as before.
- */
-function numberAt(text: string, from: number, to: number): number {
-  // Up to 15 digits the running value stays an exact integer (below 2^53).
-  if (to - from > 15 || to === from) return Number(text.slice(from, to));
-  let n = 0;
-  for (let i = from; i < to; i++) {
-    const digit = text.charCodeAt(i) - 48;
-    if (digit < 0 || digit > 9) return Number(text.slice(from, to));
-    n = n * 10 + digit;
-  }
-  return n;
 }

@@ -184,6 +184,7 @@ function routePolicy(): CachePolicy {
 }
 
 const isOwnOption = Object.prototype.propertyIsEnumerable;
+const hasOwn = Object.prototype.hasOwnProperty;
 
 /**
  * What `{ ...route, ...options }` gives the client (a call's own enumerable options over the
@@ -205,31 +206,7 @@ export function routeCallOptions(route: CachePolicy, options: CacheGetOptions | 
     group: (route as CacheGetOptions).group,
   };
   for (const name in options) {
-    if (!isOwnOption.call(options, name)) continue;
-    const value = (options as Record<string, unknown>)[name];
-    switch (name) {
-      case 'ttlSeconds':
-        merged.ttlSeconds = value as number;
-        break;
-      case 'negativeTtlSeconds':
-        merged.negativeTtlSeconds = value as number | undefined;
-        break;
-      case 'staleWhileRevalidateSeconds':
-        merged.staleWhileRevalidateSeconds = value as number | undefined;
-        break;
-      case 'staleIfErrorSeconds':
-        merged.staleIfErrorSeconds = value as number | undefined;
-        break;
-      case 'jitter':
-        merged.jitter = value as number | undefined;
-        break;
-      case 'loadTimeoutMs':
-        merged.loadTimeoutMs = value as number | undefined;
-        break;
-      case 'group':
-        merged.group = value as string | undefined;
-        break;
-    }
+    if (isOwnOption.call(options, name) && hasOwn.call(merged, name)) (merged as Record<string, unknown>)[name] = (options as Record<string, unknown>)[name];
   }
   return merged;
 }
