@@ -184,7 +184,6 @@ function routePolicy(): CachePolicy {
 }
 
 const isOwnOption = Object.prototype.propertyIsEnumerable;
-const hasOwn = Object.prototype.hasOwnProperty;
 
 /**
  * What `{ ...route, ...options }` gives the client (a call's own enumerable options over the
@@ -206,7 +205,7 @@ export function routeCallOptions(route: CachePolicy, options: CacheGetOptions | 
     group: (route as CacheGetOptions).group,
   };
   for (const name in options) {
-    if (isOwnOption.call(options, name) && hasOwn.call(merged, name)) (merged as Record<string, unknown>)[name] = (options as Record<string, unknown>)[name];
+    if (isOwnOption.call(options, name) && Object.hasOwn(merged, name)) (merged as Record<string, unknown>)[name] = (options as Record<string, unknown>)[name];
   }
   return merged;
 }

@@ -115,9 +115,12 @@ export class ConnectionSlot<C> {
   run<T, R = T>(command: (connection: C) => Promise<T>, map?: (reply: T) => R): Promise<R> {
     // One clock reading serves the connection's age and the command's deadline.
     const now = performance.now();
-    const reused = this.reusable(now);
-    if (reused === undefined) return this.connect().then((fresh) => this.timed(invoke(command, fresh), fresh, map));
-    return this.timed(invoke(command, reused), reused, map, command, now);
+    const connection = this.connection;
+    if (connection !== undefined) {
+      if (this.connector.isOpen(connection) && now - this.openedAt < this.maxConnectionAgeMs) return this.timed(invoke(command, connection), connection, map, command, now);
+      this.drop(connection);
+    }
+    return this.connect().then((fresh) => this.timed(invoke(command, fresh), fresh, map));
   }
 
   /**
@@ -133,14 +136,6 @@ export class ConnectionSlot<C> {
       (c) => this.drop(c),
       () => undefined,
     );
-  }
-
-  private reusable(now: number): C | undefined {
-    const connection = this.connection;
-    if (connection === undefined) return undefined;
-    if (this.connector.isOpen(connection) && now - this.openedAt < this.maxConnectionAgeMs) return connection;
-    this.drop(connection);
-    return undefined;
   }
 
   private connect(): Promise<C> {
@@ -217,7 +212,7 @@ export class ConnectionSlot<C> {
         },
         (err: unknown) => {
           this.unwatch(watch);
-          if (retry === undefined || watch.timedOut === true || this.connector.isOpen(connection) || !isRetryable(err)) {
+          if (retry === undefined || watch.timedOut || this.connector.isOpen(connection) || !isRetryable(err)) {
             reject(err);
             return;
           }
@@ -242,31 +237,30 @@ export class ConnectionSlot<C> {
     }
   }
 
-  /** Stops watching `watch`, once. */
-  private unlink(watch: Watch<C>): void {
-    if (watch.done === true) return;
-    watch.done = true;
-    if (--this.live === 0) this.watching = [];
-  }
-
+  /** Stops watching `watch`, once; with nothing left in flight, the watchdog lets the process exit. */
   private unwatch(watch: Watch<C>): void {
-    this.unlink(watch);
-    if (this.live === 0 && this.watchdog !== undefined && this.watchdogHeld) {
-      this.watchdog.unref();
+    if (watch.done) return;
+    watch.done = true;
+    if (--this.live > 0) return;
+    this.watching = [];
+    if (this.watchdogHeld) {
+      (this.watchdog as NodeJS.Timeout).unref();
       this.watchdogHeld = false;
     }
   }
 
   private readonly checkDeadlines = (): void => {
+    // The timer has fired: it holds nothing until armed again.
     this.watchdog = undefined;
+    this.watchdogHeld = false;
     const now = performance.now();
     let next = Infinity;
-    this.watching = this.watching.filter((watch) => watch.done !== true);
+    this.watching = this.watching.filter((watch) => !watch.done);
     for (const watch of this.watching) {
       if (watch.deadline <= now) {
         watch.timedOut = true;
         this.troubled = true;
-        this.unlink(watch);
+        this.unwatch(watch);
         // A socket that stopped answering (e.g. after a Lambda freeze) rarely recovers: drop it.
         this.drop(watch.connection);
         watch.reject(new CacheTimeoutError('command', this.commandTimeoutMs));
