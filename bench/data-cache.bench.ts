@@ -66,10 +66,12 @@ async function main(): Promise<void> {
         [
           latencyRow('raw iovalkey GET', hit.rawGet),
           latencyRow('raw iovalkey GET + JSON.parse', hit.rawGetAndParse),
+          latencyRow('raw iovalkey MGET of entry + generation', hit.rawGroupedMget),
           latencyRow('kit cacheAsideWithOutcome hit (GET /items/{id})', hit.cacheAsideHit),
           latencyRow('kit grouped hit (GET /items, group items)', hit.groupedHit),
           ...ratioRows('item hit', hit.ratios.cacheAsideHit),
           ...ratioRows('grouped hit', hit.ratios.groupedHit),
+          ['ratio grouped hit / raw MGET of entry + generation', `${hit.groupedVsRawGroupedMget.p50}x`, '', `${hit.groupedVsRawGroupedMget.p99}x`, '', '', ''],
           [
             'target (each kit path / raw GET)',
             `<= ${TARGETS.hitP50Ratio}x ${verdict(Math.max(hit.ratios.cacheAsideHit.p50, hit.ratios.groupedHit.p50) <= TARGETS.hitP50Ratio)}`,

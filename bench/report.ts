@@ -55,7 +55,9 @@ interface DataCacheResults {
       readonly rawGetAndParse?: Latency;
       readonly cacheAsideHit?: Latency;
       readonly groupedHit?: Latency;
+      readonly rawGroupedMget?: Latency;
       readonly ratios?: { readonly cacheAsideHit?: KitRatios; readonly groupedHit?: KitRatios };
+      readonly groupedVsRawGroupedMget?: { readonly p50?: number; readonly p99?: number };
     };
     readonly memcached?: {
       readonly valueBytes?: number;
@@ -148,6 +150,7 @@ function hitPathSection(results: DataCacheResults | undefined, report: { files: 
     [
       ['Redis: raw iovalkey GET', redis.rawGet],
       ['Redis: raw GET + JSON.parse', redis.rawGetAndParse],
+      ['Redis: raw MGET of entry + generation', redis.rawGroupedMget],
       ['Redis: kit item hit (GET /items/{id})', redis.cacheAsideHit],
       ['Redis: kit grouped hit (GET /items)', redis.groupedHit],
       ['Memcached: raw client gets', memcached?.rawGets],
@@ -193,8 +196,12 @@ function hitPathSection(results: DataCacheResults | undefined, report: { files: 
         ...(memcached?.ratios ? [ratioRow('Memcached: item hit', memcached.ratios.cacheAsideHit, true), ratioRow('Memcached: grouped hit', memcached.ratios.groupedHit, true)] : []),
       ],
     ),
+    ...(redis.groupedVsRawGroupedMget || memcached?.groupedVsRawGroupedGets ? [''] : []),
+    ...(redis.groupedVsRawGroupedMget
+      ? [`Redis grouped hit against the same two-key \`MGET\` done raw: ${fmt(redis.groupedVsRawGroupedMget.p50)}x at p50, ${fmt(redis.groupedVsRawGroupedMget.p99)}x at p99.`]
+      : []),
     ...(memcached?.groupedVsRawGroupedGets
-      ? ['', `Memcached grouped hit against the same two-key \`gets\` done raw: ${fmt(memcached.groupedVsRawGroupedGets.p50)}x at p50, ${fmt(memcached.groupedVsRawGroupedGets.p99)}x at p99.`]
+      ? [`Memcached grouped hit against the same two-key \`gets\` done raw: ${fmt(memcached.groupedVsRawGroupedGets.p50)}x at p50, ${fmt(memcached.groupedVsRawGroupedGets.p99)}x at p99.`]
       : []),
     '',
     'The kit paths are the calls the catalog handlers make: the container\'s CacheClient built from the',

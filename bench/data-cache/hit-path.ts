@@ -1,18 +1,23 @@
 import Redis from 'iovalkey';
 import { ITEM_LIST_GROUP, itemKey, itemListPageKey } from '../../lambda/catalog/cache-keys';
 import { cacheAsideWithOutcome, getCacheClient, resetCacheClient } from '../../lambda/runtime/cache/from-env';
+import { entryKeys, groupGenerationKey } from '../../lambda/runtime/cache/keys';
 import { LatencySummary, measureInterleaved, ratio } from './stats';
 
 export interface HitPathResult {
   readonly valueBytes: number;
   readonly rawGet: LatencySummary;
   readonly rawGetAndParse: LatencySummary;
+  /** The grouped hit's request done raw: `MGET <entry> <generation>` of the kit's own keys, checked. */
+  readonly rawGroupedMget: LatencySummary;
   /** `cacheAsideWithOutcome(itemKey(id), load)`, as GET /items/{id} calls it. */
   readonly cacheAsideHit: LatencySummary;
   /** `cacheAsideWithOutcome(itemListPageKey(...), load, { group })`, as GET /items calls it. */
   readonly groupedHit: LatencySummary;
   /** Each kit path against the raw GET (and against GET + JSON.parse), at p50 and p99. */
   readonly ratios: Record<'cacheAsideHit' | 'groupedHit', { p50: number; p99: number; p50VsGetAndParse: number; p99VsGetAndParse: number }>;
+  /** The grouped hit against the same two-key MGET done raw (what reading the generation costs by itself). */
+  readonly groupedVsRawGroupedMget: { p50: number; p99: number };
 }
 
 /** The environment a route function of the stack gets, pointed at a loopback redis-server. */
@@ -55,12 +60,21 @@ export async function measureHitPath(host: string, port: number, ops = 20_000, w
   await cacheAsideWithOutcome(page, load, group);
   await raw.set('bench-raw', JSON.stringify(value));
   const valueBytes = Buffer.byteLength((await raw.get('bench-raw')) ?? '');
+  const pageStoreKey = entryKeys(process.env.DATA_CACHE_KEY_PREFIX as string, page, ITEM_LIST_GROUP).key;
+  const generationStoreKey = groupGenerationKey(process.env.DATA_CACHE_KEY_PREFIX as string, ITEM_LIST_GROUP);
+  const [storedPage, storedGeneration] = await raw.mget(pageStoreKey, generationStoreKey);
+  if (storedPage === null || storedGeneration === null) throw new Error(`the kit's entry ${pageStoreKey} or its generation is not in redis`);
   const hitsBefore = getCacheClient().stats().hits;
 
   const samples = await measureInterleaved(
     {
       rawGet: () => raw.get('bench-raw'),
       rawGetAndParse: async () => JSON.parse((await raw.get('bench-raw')) as string) as unknown,
+      // Not a path of the target: it shows what the grouped hit's second key costs by itself.
+      rawGroupedMget: async () => {
+        const [entry, generation] = await raw.mget(pageStoreKey, generationStoreKey);
+        if (entry?.length !== storedPage.length || generation !== storedGeneration) throw new Error('raw MGET missed');
+      },
       cacheAsideHit: () => cacheAsideWithOutcome(item, load),
       groupedHit: () => cacheAsideWithOutcome(page, load, group),
     },
@@ -81,5 +95,6 @@ export async function measureHitPath(host: string, port: number, ops = 20_000, w
     valueBytes,
     ...samples,
     ratios: { cacheAsideHit: ratiosOf(samples.cacheAsideHit), groupedHit: ratiosOf(samples.groupedHit) },
+    groupedVsRawGroupedMget: { p50: ratio(samples.groupedHit.p50Us, samples.rawGroupedMget.p50Us), p99: ratio(samples.groupedHit.p99Us, samples.rawGroupedMget.p99Us) },
   };
 }

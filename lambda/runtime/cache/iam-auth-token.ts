@@ -31,7 +31,7 @@ export interface IamAuthTokenOptions {
 export const IAM_TOKEN_EXPIRES_SECONDS = 900;
 const ALGORITHM = 'AWS4-HMAC-SHA256';
 const SERVICE = 'elasticache';
-const EMPTY_PAYLOAD_SHA256 = createHash('sha256').update('').digest('hex');
+const EMPTY_PAYLOAD_SHA256 = sha256Hex('');
 
 export function credentialsFromEnv(env: NodeJS.ProcessEnv = process.env): AwsCredentials {
   const accessKeyId = env.AWS_ACCESS_KEY_ID;
@@ -56,7 +56,7 @@ export function createIamAuthToken(options: IamAuthTokenOptions): string {
     'X-Amz-Algorithm': ALGORITHM,
     'X-Amz-Credential': `${credentials.accessKeyId}/${scope}`,
     'X-Amz-Date': longDate,
-    'X-Amz-Expires': String(IAM_TOKEN_EXPIRES_SECONDS),
+    'X-Amz-Expires': `${IAM_TOKEN_EXPIRES_SECONDS}`,
     'X-Amz-SignedHeaders': 'host',
   };
   if (options.serverless) query.ResourceType = 'ServerlessCache';
@@ -101,10 +101,7 @@ export class IamAuthTokenProvider {
 
 /** The SigV4 signature (hex) of `stringToSign` with the key derived for date, region and service. */
 export function sigV4Signature(secretAccessKey: string, shortDate: string, region: string, service: string, stringToSign: string): string {
-  let key: Buffer = hmac(`AWS4${secretAccessKey}`, shortDate);
-  key = hmac(key, region);
-  key = hmac(key, service);
-  key = hmac(key, 'aws4_request');
+  const key = [region, service, 'aws4_request'].reduce<Buffer>((k, part) => hmac(k, part), hmac(`AWS4${secretAccessKey}`, shortDate));
   return createHmac('sha256', key).update(stringToSign).digest('hex');
 }
 
