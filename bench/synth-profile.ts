@@ -17,6 +17,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { compileSample } from './synth-apps';
+import { median } from './report-format';
 
 const root = path.join(__dirname, '..');
 const arg = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
@@ -30,10 +31,6 @@ type Marks = Record<'start' | 'cdkLoaded' | 'nagLoaded' | 'kitLoaded' | 'constru
 };
 
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 function main(): void {
   const runs = Number(arg('--runs') ?? 5);
