@@ -39,11 +39,13 @@ describe.each<Engine>(['memory', 'redis', 'memcached'])('%s', (engine) => {
       const { store, cache } = scripted({ schedule: (_run, ms) => scheduled.push(ms) });
       const key = uniqueKey('deferred');
       expect(await cache.get(key, async () => 'v1')).toBe('v1');
-      store.fail('invalidate', 1);
+      store.fail('invalidate', 2);
       expect(await cache.invalidate(key)).toBe(false);
       expect(cache.pendingInvalidations).toBe(1);
       expect(scheduled).toEqual([250]); // the default repair interval
       expect(await cache.getWithOutcome(key, async () => 'v2')).toEqual({ value: 'v2', outcome: 'bypass' });
+      expect(await cache.repair()).toBe(false); // the replay fails too: an error, still pending
+      expect(cache.pendingInvalidations).toBe(1);
       expect(await cache.repair()).toBe(true);
       expect(cache.pendingInvalidations).toBe(0);
       expect(await cache.getWithOutcome(key, async () => 'v3')).toEqual({ value: 'v3', outcome: 'miss' });
@@ -54,7 +56,7 @@ describe.each<Engine>(['memory', 'redis', 'memcached'])('%s', (engine) => {
         loads: 3,
         fills: 2,
         bypass: 1,
-        errors: 1,
+        errors: 2,
         invalidations: 1,
         invalidationsDeferred: 1,
         repairs: 1,
@@ -73,6 +75,16 @@ describe.each<Engine>(['memory', 'redis', 'memcached'])('%s', (engine) => {
       expect(await cache.repair()).toBe(true);
       expect(await cache.getWithOutcome(key, async () => 'v3', { group })).toEqual({ value: 'v3', outcome: 'miss' });
       expect(cache.stats()).toMatchObject({ invalidationsDeferred: 1, repairs: 1, errors: 1 });
+      expect(store.count('bumpGeneration')).toBe(2); // replayed as a bump, not as a delete of the counter
+      expect(store.count('invalidate')).toBe(0);
+    });
+
+    test('replayed by itself after repairIntervalMs (default scheduler)', async () => {
+      const { store, cache } = scripted({ repairIntervalMs: 5 });
+      store.fail('invalidate', 1);
+      expect(await cache.invalidate(uniqueKey('auto'))).toBe(false);
+      await waitUntil(() => cache.pendingInvalidations === 0, 'the scheduled replay');
+      expect(cache.stats()).toMatchObject({ repairs: 1 });
     });
 
     test('after close(), no replay is scheduled any more; repair() still runs', async () => {
