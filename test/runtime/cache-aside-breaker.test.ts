@@ -54,6 +54,18 @@ describe('invalidate() and lookups in flight', () => {
     expect(await first).toBe('during');
     expect(cache.stats()).toMatchObject({ coalesced: 0 });
   });
+  test("a group invalidation leaves the lookups of other keys shared", async () => {
+    const cache = cacheOver(shared());
+    const [key, group] = [uniqueKey('other-key'), uniqueKey('group')];
+    const slow = gatedLoader('shared');
+    const first = cache.get(key, slow.load);
+    await waitUntil(() => slow.calls() === 1, 'the load starts');
+    expect(await cache.invalidateGroup(group)).toBe(true);
+    const joiner = cache.get(key, async () => 'a second load');
+    slow.open();
+    expect([await first, await joiner]).toEqual(['shared', 'shared']);
+    expect(cache.stats()).toMatchObject({ coalesced: 1, loads: 1 });
+  });
 });
 
 describe('the circuit breaker', () => {
@@ -85,6 +97,16 @@ describe('the circuit breaker', () => {
       expect(cache.stats()).toMatchObject({ errors: 2, breakerOpened: 0 });
     },
   );
+
+  test('a successful replay of an invalidation resets the failure count', async () => {
+    const store = new ScriptedStore(shared());
+    const cache = cacheOver(store, { breaker, schedule: () => undefined });
+    store.fail('invalidate', 1);
+    expect(await cache.invalidate(uniqueKey('replayed'))).toBe(false); // failure 1
+    expect(await cache.repair()).toBe(true);
+    await oneFailure(store, cache);
+    expect(cache.stats()).toMatchObject({ errors: 2, breakerOpened: 0 });
+  });
 
   test.each([
     ['given', { failureThreshold: 1, cooldownMs: 10_000 }, 10_000],
@@ -130,6 +152,16 @@ describe('entry checks', () => {
     expect(await shared().fill(storeKey(key), 'written by something else', 60_000, lease!)).toBe(true);
     const cache = cacheOver(shared());
     expect(await cache.getWithOutcome(key, async () => 'loaded')).toEqual({ value: 'loaded', outcome: 'miss' });
+  });
+});
+
+describe('values the serializer cannot read back', () => {
+  test('are a miss, loaded and written again', async () => {
+    const serializer = { serialize: JSON.stringify, deserialize: (json: string) => (json.includes('bad') ? (() => { throw new SyntaxError('unreadable'); })() : JSON.parse(json)) };
+    const cache = cacheOver(new MemoryStore(), { serializer });
+    await cache.get('k', async () => 'bad');
+    expect(await cache.getWithOutcome('k', async () => 'good')).toEqual({ value: 'good', outcome: 'miss' });
+    expect(await cache.getWithOutcome('k', async () => 'other')).toEqual({ value: 'good', outcome: 'hit' });
   });
 });
 
