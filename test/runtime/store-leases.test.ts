@@ -3,7 +3,7 @@ import { DEFAULT_KEY_PREFIX } from '../../lambda/runtime/cache/env';
 import { entryKeys, groupGenerationKey } from '../../lambda/runtime/cache/keys';
 import { StoredItem } from '../../lambda/runtime/cache/types';
 import { engineStore } from './engine-store';
-import { uniqueKey } from './helpers';
+import { sleep, uniqueKey } from './helpers';
 
 // The stores' fill leases and grouped reads, called directly on a real redis-server and memcached
 // on loopback: what the CacheClient relies on when it leases, fills, gives a lease back and reads
@@ -106,6 +106,15 @@ describe('memcached: refresh leases (a lock beside a stale value)', () => {
     expect(await store().fill(k, text('newer'), 60_000, again)).toBe(true);
     expect(await store().fill(k, text('older'), 60_000, lease)).toBe(false);
     expect((await store().read(k)).item?.text.endsWith('|"newer"')).toBe(true);
+  });
+
+  test('a fill lease whose holder is gone runs out after its TTL (whole seconds, at least 2)', async () => {
+    const k = key('expiry');
+    expect(await store().acquireLease(k, 1_000, undefined)).toBeDefined();
+    expect(await store().acquireLease(k, 1_000, undefined)).toBeUndefined();
+    // memcached's clock ticks once a second: a 2 s lifetime is over within 3 s.
+    await sleep(4_000);
+    expect(await store().acquireLease(k, 1_000, undefined)).toBeDefined();
   });
 
   test('a lease without a version writes nothing', async () => {
