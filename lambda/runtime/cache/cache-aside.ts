@@ -288,7 +288,7 @@ export class CacheClient {
         }
       }
       if (lease !== undefined) return await this.loadAndFill(keys, lease, this.bounded(load, flight), policy, generation, fallback);
-      return await this.waitForFill(keys, read.item, this.bounded(load, flight), policy, generation, fallback);
+      return await this.waitForFill(flight, read.item, this.bounded(load, flight), policy, generation, fallback);
     } finally {
       if (this.inFlight.get(keys.key) === flight) this.inFlight.delete(keys.key);
     }
@@ -296,13 +296,14 @@ export class CacheClient {
 
   /** Another caller holds the lease: poll for its value, then load (and fill only if the lease is free by then). */
   private async waitForFill<T>(
-    keys: EntryKeys,
+    flight: Flight,
     seen: StoredItem | undefined,
     load: Loader<T>,
     policy: Lifetimes,
     generation: string,
     fallback: Usable | undefined,
   ): Promise<T | undefined> {
+    const keys = flight.keys;
     const deadline = Date.now() + this.leaseWaitMs;
     let pause = FIRST_POLL_MS;
     for (let remaining = this.leaseWaitMs; remaining > 0; remaining = deadline - Date.now()) {
@@ -315,6 +316,7 @@ export class CacheClient {
         this.succeeded();
       } catch (err) {
         this.failed(err);
+        flight.outcome = 'error';
         return this.loadOnly(load, fallback);
       }
       const usable = read.item && this.usable(read.item.text, keys.generationKey === undefined ? '' : read.generation);
@@ -330,6 +332,7 @@ export class CacheClient {
       this.succeeded();
     } catch (err) {
       this.failed(err);
+      flight.outcome = 'error';
     }
     if (lease !== undefined) return this.loadAndFill(keys, lease, load, policy, generation, fallback);
     return this.loadOnly(load, fallback);
