@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { ancestors, fitPaths, NeededPath } from '../../lambda/purge/invalidation-planner';
 import { invalidationPathMatches } from '../../lambda/purge/paths';
 
@@ -42,5 +43,64 @@ describe('collapsing paths to fit the room', () => {
     const fitted = fitPaths(needed(...paths), { files: 0, wildcards: 15 });
     expect(fitted.now.length).toBeLessThanOrEqual(15);
     for (const p of paths) expect(fitted.now.some((n) => invalidationPathMatches(n.path, p.slice(0, -1)))).toBe(true);
+  });
+});
+
+describe('planner edges found by the mutation run', () => {
+  const needed = (...paths: string[]): NeededPath[] => paths.map((path, firstNeed) => ({ path, firstNeed }));
+
+  test('a directory wildcard\'s ancestors start one level up', () => {
+    expect(ancestors('/a/b/*')).toEqual(['/a/*', '/*']);
+    expect(ancestors('/a/b?*')).toEqual(['/a/*', '/*']);
+  });
+
+  test('the deepest shared wildcard is collapsed first, not the longest', () => {
+    // `/x/y/*` (depth 3) is deeper than `/items/*` (depth 2) though shorter.
+    const fitted = fitPaths(needed('/items/a', '/items/b', '/x/y/z1', '/x/y/z2'), { files: 2, wildcards: 2 });
+    expect(fitted.now.map((p) => p.path)).toEqual(['/items/a', '/items/b', '/x/y/*']);
+  });
+
+  test('property: nothing is lost, the room is respected, each path keeps the earliest need it covers, the earliest go first', () => {
+    const segment = fc.constantFrom('a', 'b', 'c');
+    const path = fc
+      .tuple(fc.array(segment, { minLength: 1, maxLength: 3 }), fc.constantFrom('', '*', '/*', '?*', '?q=1'))
+      .map(([parts, end]) => `/${parts.join('/')}${end}`);
+    const matches = (out: string, input: string) => out === input || (out.endsWith('*') && input.startsWith(out.slice(0, -1)));
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(path, { minLength: 1, maxLength: 12 }),
+        fc.array(fc.nat(20), { minLength: 12, maxLength: 12 }),
+        fc.record({ files: fc.nat(4), wildcards: fc.nat(3) }),
+        (paths, needs, room) => {
+          const input = paths.map((p, i) => ({ path: p, firstNeed: needs[i] }));
+          const { now, later } = fitPaths(input, room);
+          const out = [...now, ...later];
+          const isWild = (p: { path: string }) => p.path.endsWith('*');
+          // Room.
+          expect(now.filter(isWild).length).toBeLessThanOrEqual(room.wildcards);
+          expect(now.filter((p) => !isWild(p)).length).toBeLessThanOrEqual(room.files);
+          if (room.files === 0 && room.wildcards === 0) expect(now).toEqual([]);
+          // Nothing lost, nothing new but wildcards, no output inside another.
+          for (const p of input) expect(out.filter((o) => matches(o.path, p.path))).toHaveLength(1);
+          for (const o of out) expect(isWild(o) || paths.includes(o.path)).toBe(true);
+          // Each output's need is the earliest of the inputs it stands for.
+          for (const o of out) expect(o.firstNeed).toBe(Math.min(...input.filter((p) => matches(o.path, p.path)).map((p) => p.firstNeed)));
+          // Of each kind, what goes now is needed no later than what waits.
+          for (const kind of [true, false]) {
+            const nowNeeds = now.filter((p) => isWild(p) === kind).map((p) => p.firstNeed);
+            const laterNeeds = later.filter((p) => isWild(p) === kind).map((p) => p.firstNeed);
+            if (nowNeeds.length > 0 && laterNeeds.length > 0) expect(Math.max(...nowNeeds)).toBeLessThanOrEqual(Math.min(...laterNeeds));
+          }
+          // What fits as it is goes as it is.
+          const covered = (p: string) => paths.some((q) => q !== p && matches(q, p));
+          const kept = input.filter((p) => !covered(p.path));
+          if (kept.filter(isWild).length <= room.wildcards && kept.filter((p) => !isWild(p)).length <= room.files) {
+            expect(later).toEqual([]);
+            expect(now.map((p) => p.path).sort()).toEqual(kept.map((p) => p.path).sort());
+          }
+        },
+      ),
+      { numRuns: 1000 },
+    );
   });
 });
