@@ -90,6 +90,8 @@ describe('planner edges found by the mutation run', () => {
             const nowNeeds = now.filter((p) => isWild(p) === kind).map((p) => p.firstNeed);
             const laterNeeds = later.filter((p) => isWild(p) === kind).map((p) => p.firstNeed);
             if (nowNeeds.length > 0 && laterNeeds.length > 0) expect(Math.max(...nowNeeds)).toBeLessThanOrEqual(Math.min(...laterNeeds));
+            // A path of a kind waits only when that kind's room is full.
+            if (laterNeeds.length > 0) expect(nowNeeds.length).toBe(kind ? room.wildcards : room.files);
           }
           // What fits as it is goes as it is.
           const covered = (p: string) => paths.some((q) => q !== p && matches(q, p));
