@@ -60,6 +60,22 @@ describe('planner edges found by the mutation run', () => {
     expect(fitted.now.map((p) => p.path)).toEqual(['/items/a', '/items/b', '/x/y/*']);
   });
 
+  const fit = (paths: string[], room: { files: number; wildcards: number }) => fitPaths(needed(...paths), room).now.map((p) => p.path).sort();
+
+  test('with room for one wildcard, everything may collapse to /*', () => {
+    expect(fit(['/a', '/b'], { files: 0, wildcards: 1 })).toEqual(['/*']);
+  });
+
+  test('a wildcard standing for a single file is not preferred to one standing for two', () => {
+    expect(fit(['/items/a', '/items/b', '/x/y/z'], { files: 1, wildcards: 1 })).toEqual(['/items/*', '/x/y/z']);
+  });
+
+  test('of the deepest wildcards, the one standing for the most paths wins; on a tie, the first found', () => {
+    expect(fit(['/b/1', '/b/2', '/a/1', '/a/2', '/a/3'], { files: 2, wildcards: 1 })).toEqual(['/a/*', '/b/1', '/b/2']);
+    expect(fit(['/a/1', '/a/2', '/a/3', '/b/1', '/b/2'], { files: 2, wildcards: 1 })).toEqual(['/a/*', '/b/1', '/b/2']);
+    expect(fit(['/b/1', '/b/2', '/a/1', '/a/2'], { files: 2, wildcards: 1 })).toEqual(['/a/1', '/a/2', '/b/*']);
+  });
+
   test('property: nothing is lost, the room is respected, each path keeps the earliest need it covers, the earliest go first', () => {
     const segment = fc.constantFrom('a', 'b', 'c');
     const path = fc
@@ -93,6 +109,9 @@ describe('planner edges found by the mutation run', () => {
             // A path of a kind waits only when that kind's room is full.
             if (laterNeeds.length > 0) expect(nowNeeds.length).toBe(kind ? room.wildcards : room.files);
           }
+          // With no wildcard room, nothing is collapsed: what does not fit waits as it is.
+          const covered0 = (p: string) => paths.some((q) => q !== p && matches(q, p));
+          if (room.wildcards === 0) expect(out.map((p) => p.path).sort()).toEqual(paths.filter((p) => !covered0(p)).sort());
           // What fits as it is goes as it is.
           const covered = (p: string) => paths.some((q) => q !== p && matches(q, p));
           const kept = input.filter((p) => !covered(p.path));
