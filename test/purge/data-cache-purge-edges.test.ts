@@ -191,6 +191,17 @@ describe('the time budget at the millisecond (injected clock)', () => {
     expect(logs.error).toEqual([]);
   });
 
+  test('a batch whose budget runs out just after its last invalidation is not "timed out": an unusable record is an ERROR', async () => {
+    const h = harness({ cost: 1, withSqs: false });
+    h.clock.remaining = 1000; // the round starts at the reserve and ends 1 ms under it, with nothing pending
+    const bad = insert({ id: 'b' });
+    bad.dynamodb!.Keys = { id: { B: new Uint8Array([1]) } as never };
+    expect(await h.run(streamEvent(insert({ id: 'a' }), bad))).toEqual({ batchItemFailures: [{ itemIdentifier: seq(bad) }] });
+    expect(h.calls).toEqual(['key:item:a']);
+    expect(logs.warn).toEqual([]);
+    expect(logs.error[1]).toEqual({ level: 'ERROR', message: 'Reporting the batch from the first record not purged', sequenceNumber: seq(bad), timedOut: false, pendingCount: 0 });
+  });
+
   test('a retry-queue message runs with exactly the reserve left, and is reported untouched with less', async () => {
     const at = harness({});
     at.clock.remaining = 1000;
@@ -333,6 +344,9 @@ describe('the deployed wiring (dataPurgeDeps)', () => {
   });
 
   test('its SQS client makes one attempt per call: the time reserve covers exactly one', async () => {
-    expect(await (dataPurgeDeps().sqs as SQSClient).config.maxAttempts()).toBe(1);
+    // A fresh copy of the module: the deps are memoised per container, and built here, inside this test.
+    let fresh!: typeof dataPurgeDeps;
+    jest.isolateModules(() => ({ dataPurgeDeps: fresh } = require('../../lambda/purge/data-cache-purge')));
+    expect(await (fresh().sqs as SQSClient).config.maxAttempts()).toBe(1);
   });
 });

@@ -1,8 +1,8 @@
 import * as net from 'node:net';
 import { CloudFrontClient, CreateInvalidationCommand } from '@aws-sdk/client-cloudfront';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { dataPurgeDeps } from '../../lambda/purge/data-cache-purge';
-import { edgePurgeDeps } from '../../lambda/purge/edge-purge';
+import type { dataPurgeDeps } from '../../lambda/purge/data-cache-purge';
+import type { edgePurgeDeps } from '../../lambda/purge/edge-purge';
 import { resetCacheClient } from '../../lambda/runtime/cache';
 import { freePort } from '../support/servers';
 
@@ -45,16 +45,23 @@ afterAll(async () => {
   await new Promise((resolve) => silent.close(resolve));
 });
 
+/** The module's deps built inside the calling test (fresh module; they are memoised per container). */
+function fresh<T>(path: string, name: string): T {
+  let deps!: T;
+  jest.isolateModules(() => (deps = require(path)[name]));
+  return deps;
+}
+
 const batch = () => new SendMessageBatchCommand({ QueueUrl: `${endpoint}/123456789012/Q`, Entries: [{ Id: '0', MessageBody: 'x' }] });
 
 test('the data purge\'s SQS client gives up on a server that never answers, after one attempt', async () => {
   const before = sockets.length;
-  await expect((dataPurgeDeps().sqs as SQSClient).send(batch())).rejects.toThrow(/timeout/i);
+  await expect((fresh<typeof dataPurgeDeps>('../../lambda/purge/data-cache-purge', 'dataPurgeDeps')().sqs as SQSClient).send(batch())).rejects.toThrow(/timeout/i);
   expect(sockets.length - before).toBe(1);
 }, 30_000);
 
 test('the edge purge\'s SQS and CloudFront clients give up on a server that never answers, after one attempt each', async () => {
-  const deps = edgePurgeDeps();
+  const deps = fresh<typeof edgePurgeDeps>('../../lambda/purge/edge-purge', 'edgePurgeDeps')();
   const before = sockets.length;
   await expect((deps.sqs as SQSClient).send(batch())).rejects.toThrow(/timeout/i);
   await expect(
