@@ -29,8 +29,11 @@ export const DATA_PURGE_ENV = {
   edgeQueueUrl: 'EDGE_PURGE_QUEUE_URL',
 } as const;
 
-/** SQS client timeouts, set explicitly: the time reserve covers one whole attempt. */
-export const DATA_PURGE_TIMEOUTS = { sqs: { connectionTimeout: 1000, requestTimeout: 3000 }, marginMs: 1000 } as const;
+/**
+ * SQS client timeouts, set explicitly: the time reserve covers one whole attempt. Without
+ * `throwOnRequestTimeout` the SDK's HTTP handler only logs a warning when `requestTimeout` passes.
+ */
+export const DATA_PURGE_TIMEOUTS = { sqs: { connectionTimeout: 1000, requestTimeout: 3000, throwOnRequestTimeout: true }, marginMs: 1000 } as const;
 /**
  * Time kept before the function times out: one whole SQS attempt (forward or hand-off), one cache
  * round (the runtime's connect + command timeouts, from the same variables it reads) and a margin.

@@ -30,10 +30,11 @@ export const CLOUDFRONT_LIMITS = { ...CLOUDFRONT_QUOTAS, ...CLOUDFRONT_PATH_LIMI
 /**
  * Timeouts of the SDK clients, set explicitly: the time reserve is derived from them, so that a
  * request started just before the reserve can finish (or time out) and the hand-off still fits.
+ * Without `throwOnRequestTimeout` the SDK's HTTP handler only logs a warning when `requestTimeout` passes.
  */
 export const EDGE_PURGE_TIMEOUTS = {
-  cloudFront: { connectionTimeout: 3000, requestTimeout: 10_000 },
-  sqs: { connectionTimeout: 1000, requestTimeout: 3000 },
+  cloudFront: { connectionTimeout: 3000, requestTimeout: 10_000, throwOnRequestTimeout: true },
+  sqs: { connectionTimeout: 1000, requestTimeout: 3000, throwOnRequestTimeout: true },
   /** Margin for the handler's own work and the response. */
   marginMs: 1000,
 } as const;
