@@ -83,7 +83,8 @@ const count = (paths: readonly NeededPath[]) => {
  * Fits the paths into the room: while there are more file or wildcard paths than the room takes,
  * the deepest wildcard that covers at least two of them replaces them (many items → `/items/*`,
  * many wildcards → their common parent, at worst `/*`). Collapsing trades edge hits for not
- * waiting; it never drops a path. With no wildcard room at all, what does not fit waits.
+ * waiting; it never drops a path. With any wildcard room nothing waits (`/*` covers everything);
+ * with none at all, what does not fit waits.
  */
 export function fitPaths(input: readonly NeededPath[], room: Room): Fitted {
   let paths = withoutCovered([...input]);
@@ -92,11 +93,16 @@ export function fitPaths(input: readonly NeededPath[], room: Room): Fitted {
     const { files, wildcards } = count(paths);
     if (files <= room.files && wildcards <= room.wildcards) return { now: paths, later: [] };
     const filesOver = files > room.files;
-    // A collapse adds one wildcard: without room for it, send what fits and keep the rest.
-    if (room.wildcards <= 0 || (filesOver && wildcards >= room.wildcards && !hasWildcardMerge(paths))) break;
+    // Without wildcard room no collapse is possible: send what fits and keep the rest.
+    if (room.wildcards <= 0) break;
     // Two or more paths under one wildcard first; a lone file path becomes a wildcard only when
-    // nothing else reduces the count (a file-path cap of 0, say).
-    const pick = bestCollapse(paths, filesOver ? 'file' : 'wildcard', 2) ?? (filesOver ? bestCollapse(paths, 'file', 1) : undefined);
+    // nothing else reduces the count (a file-path cap of 0, say). When the wildcard room is full
+    // and no two wildcards merge (one wildcard, room for one), files join that wildcard under a
+    // common cover, which keeps the wildcard count: `/a/y*` + `/a/x` → `/a/*`.
+    const wildcardRoomFull = filesOver && wildcards >= room.wildcards && !hasWildcardMerge(paths);
+    const pick = wildcardRoomFull
+      ? mixedCollapse(paths)
+      : (bestCollapse(paths, filesOver ? 'file' : 'wildcard', 2) ?? (filesOver ? bestCollapse(paths, 'file', 1) : undefined));
     if (pick === undefined) break;
     const covered = paths.filter((p) => covers(pick, p.path));
     const firstNeed = Math.min(...covered.map((p) => p.firstNeed));
@@ -126,6 +132,27 @@ function bestCollapse(paths: NeededPath[], kind: 'file' | 'wildcard', least: num
       best = candidate;
       bestDepth = d;
       bestCount = n;
+    }
+  }
+  return best;
+}
+
+/** The deepest wildcard covering at least one file path and one wildcard path, the most of them at that depth, then the narrowest. */
+function mixedCollapse(paths: NeededPath[]): string | undefined {
+  const candidates = new Set<string>();
+  for (const p of paths) for (const a of ancestors(p.path)) candidates.add(a);
+  let best: string | undefined;
+  let bestDepth = -1;
+  let bestCount = 0;
+  for (const candidate of candidates) {
+    const covered = paths.filter((p) => covers(candidate, p.path));
+    if (!covered.some((p) => isWildcardPath(p.path)) || covered.every((p) => isWildcardPath(p.path))) continue;
+    const d = depth(candidate);
+    const narrower = best !== undefined && covered.length === bestCount && candidate.length > best.length;
+    if (d > bestDepth || (d === bestDepth && (covered.length > bestCount || narrower))) {
+      best = candidate;
+      bestDepth = d;
+      bestCount = covered.length;
     }
   }
   return best;

@@ -38,6 +38,16 @@ describe('collapsing paths to fit the room', () => {
     expect(waiting.later.map((p) => p.path).sort()).toEqual(['/items/b', '/items?*']);
   });
 
+  test('with one wildcard of room already taken, a file path is collapsed together with that wildcard instead of waiting', () => {
+    // /a/* covers both with the one wildcard; sending /a/y* and keeping /a/x for later would delay
+    // its purge for nothing (the doc's promise: with wildcard room, collapsing instead of waiting).
+    const fitted = fitPaths(needed('/a/y*', '/a/x'), { files: 0, wildcards: 1 });
+    expect(fitted).toEqual({ now: [{ path: '/a/*', firstNeed: 0 }], later: [] });
+    expect(fitPaths(needed('/b*', '/a/x', '/a/z'), { files: 1, wildcards: 1 })).toEqual({ now: [{ path: '/*', firstNeed: 0 }], later: [] });
+    // Of covers at one depth, the narrowest: /a* rather than /*.
+    expect(fitPaths(needed('/a/*', '/a'), { files: 0, wildcards: 1 })).toEqual({ now: [{ path: '/a*', firstNeed: 0 }], later: [] });
+  });
+
   test('wildcards beyond the room merge into their common parent', () => {
     const paths = Array.from({ length: 20 }, (_, i) => `/c/${i}/items*`);
     const fitted = fitPaths(needed(...paths), { files: 0, wildcards: 15 });
@@ -109,6 +119,8 @@ describe('planner edges found by the mutation run', () => {
             // A path of a kind waits only when that kind's room is full.
             if (laterNeeds.length > 0) expect(nowNeeds.length).toBe(kind ? room.wildcards : room.files);
           }
+          // With any wildcard room nothing waits: at worst everything collapses to /*.
+          if (room.wildcards > 0) expect(later).toEqual([]);
           // With no wildcard room, nothing is collapsed: what does not fit waits as it is.
           const covered0 = (p: string) => paths.some((q) => q !== p && matches(q, p));
           if (room.wildcards === 0) expect(out.map((p) => p.path).sort()).toEqual(paths.filter((p) => !covered0(p)).sort());
