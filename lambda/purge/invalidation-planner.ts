@@ -96,23 +96,15 @@ export function fitPaths(input: readonly NeededPath[], room: Room): Fitted {
     // Without wildcard room no collapse is possible: send what fits and keep the rest.
     if (room.wildcards <= 0) break;
     // Two or more paths under one wildcard first; a lone file path becomes a wildcard only when
-    // nothing else reduces the count (a file-path cap of 0, say). When the wildcard room is full
-    // and no two wildcards merge (one wildcard, room for one), files join that wildcard under a
-    // common cover, which keeps the wildcard count: `/a/y*` + `/a/x` → `/a/*`.
-    const wildcardRoomFull = filesOver && wildcards >= room.wildcards && !hasWildcardMerge(paths);
-    const pick = wildcardRoomFull
-      ? mixedCollapse(paths)
-      : (bestCollapse(paths, filesOver ? 'file' : 'wildcard', 2) ?? (filesOver ? bestCollapse(paths, 'file', 1) : undefined));
+    // nothing else reduces the count (a file-path cap of 0, say). A collapse may leave one wildcard
+    // too many: the next round merges it with another (`/a/y*` + `/a/x` → `/a/x*` → `/a/*`).
+    const pick = bestCollapse(paths, filesOver ? 'file' : 'wildcard', 2) ?? (filesOver ? bestCollapse(paths, 'file', 1) : undefined);
     if (pick === undefined) break;
     const covered = paths.filter((p) => covers(pick, p.path));
     const firstNeed = Math.min(...covered.map((p) => p.firstNeed));
     paths = withoutCovered([...paths.filter((p) => !covers(pick, p.path)), { path: pick, firstNeed }]);
   }
   return splitToRoom(paths, room);
-}
-
-function hasWildcardMerge(paths: NeededPath[]): boolean {
-  return bestCollapse(paths, 'wildcard', 2) !== undefined;
 }
 
 /** The deepest candidate wildcard covering at least `least` paths of the kind, the most of them at that depth. */
@@ -132,27 +124,6 @@ function bestCollapse(paths: NeededPath[], kind: 'file' | 'wildcard', least: num
       best = candidate;
       bestDepth = d;
       bestCount = n;
-    }
-  }
-  return best;
-}
-
-/** The deepest wildcard covering at least one file path and one wildcard path, the most of them at that depth, then the narrowest. */
-function mixedCollapse(paths: NeededPath[]): string | undefined {
-  const candidates = new Set<string>();
-  for (const p of paths) for (const a of ancestors(p.path)) candidates.add(a);
-  let best: string | undefined;
-  let bestDepth = -1;
-  let bestCount = 0;
-  for (const candidate of candidates) {
-    const covered = paths.filter((p) => covers(candidate, p.path));
-    if (!covered.some((p) => isWildcardPath(p.path)) || covered.every((p) => isWildcardPath(p.path))) continue;
-    const d = depth(candidate);
-    const narrower = best !== undefined && covered.length === bestCount && candidate.length > best.length;
-    if (d > bestDepth || (d === bestDepth && (covered.length > bestCount || narrower))) {
-      best = candidate;
-      bestDepth = d;
-      bestCount = covered.length;
     }
   }
   return best;
