@@ -19,7 +19,7 @@ let lines: Array<Record<string, unknown>>;
 beforeEach(() => {
   cloudFront.reset();
   lines = [];
-  for (const stream of ['log', 'warn', 'error'] as const) jest.spyOn(console, stream).mockImplementation((line: string) => void lines.push(JSON.parse(line)));
+  for (const stream of ['log', 'warn', 'error'] as const) jest.spyOn(console, stream).mockImplementation((...args: unknown[]) => void lines.push(JSON.parse(String(args[0]))));
 });
 afterEach(() => jest.restoreAllMocks());
 

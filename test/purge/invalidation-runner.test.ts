@@ -33,7 +33,7 @@ beforeEach(() => {
   sleeps = [];
   lines = [];
   for (const stream of ['log', 'warn', 'error'] as const) {
-    jest.spyOn(console, stream).mockImplementation((line: string) => void lines.push({ stream, line: JSON.parse(line) }));
+    jest.spyOn(console, stream).mockImplementation((...args: unknown[]) => void lines.push({ stream, line: JSON.parse(String(args[0])) }));
   }
 });
 afterEach(() => jest.restoreAllMocks());
