@@ -14,7 +14,7 @@ import { newHeaderValue, rotate, RotationEvent } from '../lambda/rotation/origin
 import { secretOriginVerification } from '../dev/origin-verification';
 import { parseDevArgs } from '../dev/main';
 import { createDevServer, DevServer } from '../dev/server';
-import { Moto, startMoto } from './ai/support/moto';
+import { Moto, startMoto } from './support/moto';
 import { originWorld, OriginWorld } from './rotation/origin-moto';
 
 jest.setTimeout(60_000);

@@ -15,7 +15,7 @@ import { CacheStore } from '../../lambda/runtime/cache/types';
 import { CacheServer, startRedis } from '../support/servers';
 import { FakeUpstream, startFakeUpstream } from './support/fake-upstream';
 import { captureOutput } from './support/capture-output';
-import { Moto, startMoto } from './support/moto';
+import { Moto, startMoto } from '../support/moto';
 
 let upstream: FakeUpstream;
 let redis: CacheServer;

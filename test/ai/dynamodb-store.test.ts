@@ -7,7 +7,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoDbStore } from '../../lambda/runtime/cache/dynamodb-store';
 import { describeDataCacheBehaviour } from '../runtime/data-cache-behaviour';
 import { cacheOver, FakeClock } from '../runtime/helpers';
-import { Moto, startMoto } from './support/moto';
+import { Moto, startMoto } from '../support/moto';
 
 let moto: Moto;
 let table = '';

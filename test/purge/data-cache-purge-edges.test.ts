@@ -1,5 +1,4 @@
 import {
-  CreateQueueCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommandInput,
@@ -19,7 +18,7 @@ import {
 import type { QueueSender } from '../../lambda/purge/edge-queue';
 import { DEFAULT_COMMAND_TIMEOUT_MS, resetCacheClient } from '../../lambda/runtime/cache';
 import { freePort } from '../support/servers';
-import { Moto, startMoto } from '../ai/support/moto';
+import { Moto, startMoto } from '../support/moto';
 import { insert, streamEvent } from './stream-events';
 
 // The data purge's edges, written from the mutation run's survivors (docs/testing.md): settings
@@ -36,9 +35,9 @@ let missingQueue: string;
 
 beforeAll(async () => {
   moto = await startMoto();
-  sqs = new SQSClient({ endpoint: moto.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
-  edgeQueue = (await sqs.send(new CreateQueueCommand({ QueueName: 'EdgePurgeRequests' }))).QueueUrl!;
-  retryQueue = (await sqs.send(new CreateQueueCommand({ QueueName: 'DataPurgeRetries' }))).QueueUrl!;
+  sqs = moto.sqs();
+  edgeQueue = await moto.createQueue('EdgePurgeRequests');
+  retryQueue = await moto.createQueue('DataPurgeRetries');
   missingQueue = edgeQueue.replace('EdgePurgeRequests', 'NoSuchQueue');
 }, 30_000);
 afterAll(async () => {

@@ -1,10 +1,10 @@
 import { AccessDenied, CloudFrontClient, CreateInvalidationCommand, ListInvalidationsCommand } from '@aws-sdk/client-cloudfront';
-import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBRecord, SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createEdgePurgeHandler, EDGE_PURGE_RESERVE_MS, EdgePurgeSettings, edgePurgeSettingsFromEnv } from '../../lambda/purge/edge-purge';
 import { edgePathBodies, parseEdgePathBody } from '../../lambda/purge/edge-queue';
-import { Moto, startMoto } from '../ai/support/moto';
+import { Moto, startMoto } from '../support/moto';
 import { FakeCloudFront, SimClock } from './fake-cloudfront';
 import { contextWith, insert, STREAM_ARN, streamEvent } from './stream-events';
 
@@ -90,8 +90,8 @@ describe('hand-off to the request queue (moto_server)', () => {
   let queueUrl: string;
   beforeAll(async () => {
     moto = await startMoto();
-    sqs = new SQSClient({ endpoint: moto.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
-    queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'EdgePurgeRequests' }))).QueueUrl!;
+    sqs = moto.sqs();
+    queueUrl = await moto.createQueue('EdgePurgeRequests');
   }, 30_000);
   afterAll(async () => {
     sqs?.destroy();

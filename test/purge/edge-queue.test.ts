@@ -1,7 +1,7 @@
-import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import fc from 'fast-check';
 import { edgePathBodies, parseEdgePathBody, QueueSender, sendBodies } from '../../lambda/purge/edge-queue';
-import { Moto, startMoto } from '../ai/support/moto';
+import { Moto, startMoto } from '../support/moto';
 
 // The edge purge's request-queue messages: size limits at the character, messages malformed field
 // by field, and sending in batches of ten to a real SQS (moto_server on loopback).
@@ -69,8 +69,8 @@ describe('sending', () => {
   let queue: string;
   beforeAll(async () => {
     moto = await startMoto();
-    sqs = new SQSClient({ endpoint: moto.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
-    queue = (await sqs.send(new CreateQueueCommand({ QueueName: 'EdgePurgeRequests' }))).QueueUrl!;
+    sqs = moto.sqs();
+    queue = await moto.createQueue('EdgePurgeRequests');
   }, 30_000);
   afterAll(async () => {
     sqs?.destroy();

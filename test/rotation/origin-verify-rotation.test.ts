@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { newHeaderValue, rotate, RotationDeps, RotationEvent } from '../../lambda/rotation/origin-verify-rotation';
-import { Moto, startMoto } from '../ai/support/moto';
+import { Moto, startMoto } from '../support/moto';
 import { originWorld, OriginWorld, RULE } from './origin-moto';
 
 jest.setTimeout(60_000);

@@ -1,14 +1,19 @@
-/** A moto_server on loopback standing in for DynamoDB (real conditional writes, transactions, TTL attribute). */
+/** A moto_server on loopback standing in for DynamoDB (real conditional writes, transactions, TTL attribute) and SQS. */
 import { ChildProcess, spawn } from 'node:child_process';
 import * as net from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { freePort, requireBinary } from '../../support/servers';
+import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { freePort, requireBinary } from './servers';
 
 export interface Moto {
   readonly endpoint: string;
   client(): DynamoDBClient;
   /** Creates a table shaped like ModelRoutes' (`pk` string key); resolves to its name. */
   createTable(name: string): Promise<string>;
+  /** An SQS client on this server that tries once (a failure shows at once, as the purges expect). */
+  sqs(): SQSClient;
+  /** Creates a standard queue; resolves to its URL. */
+  createQueue(name: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -25,7 +30,9 @@ export async function startMoto(): Promise<Moto> {
     await new Promise((r) => setTimeout(r, 50));
   }
   const endpoint = `http://127.0.0.1:${port}`;
-  const client = () => new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+  const client = () => new DynamoDBClient({ endpoint, region: 'us-east-1', credentials });
+  const sqs = () => new SQSClient({ endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
   return {
     endpoint,
     client,
@@ -39,6 +46,15 @@ export async function startMoto(): Promise<Moto> {
         }),
       );
       return name;
+    },
+    sqs,
+    createQueue: async (name) => {
+      const client = sqs();
+      try {
+        return (await client.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl!;
+      } finally {
+        client.destroy();
+      }
     },
     stop: async () => {
       if (child.exitCode !== null) return;
