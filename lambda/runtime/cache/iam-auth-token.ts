@@ -101,7 +101,7 @@ export class IamAuthTokenProvider {
 
 /** The SigV4 signature (hex) of `stringToSign` with the key derived for date, region and service. */
 export function sigV4Signature(secretAccessKey: string, shortDate: string, region: string, service: string, stringToSign: string): string {
-  const key = [region, service, 'aws4_request'].reduce<Buffer>((k, part) => hmac(k, part), hmac(`AWS4${secretAccessKey}`, shortDate));
+  const key = hmac(hmac(hmac(hmac(`AWS4${secretAccessKey}`, shortDate), region), service), 'aws4_request');
   return createHmac('sha256', key).update(stringToSign).digest('hex');
 }
 
